@@ -1,0 +1,65 @@
+import path from "node:path";
+import { listDir, type FileTree } from "../../core/fs/file-tree.js";
+import { writeArchive } from "../sysfs/archive.js";
+import { ACPI_TABLES_DIR, collectSysfs, IOMMU_ACPI_TABLES, IOMMU_GROUPS_DIR, PCI_DEVICES_DIR } from "../sysfs/collect.js";
+import { OutputError } from "../sysfs/errors.js";
+import { describeNotes } from "../sysfs/notes.js";
+
+export interface CaptureOptions {
+  /** archive to write; default `iommu-atlas-capture-<UTC time>.tar.gz` in the working folder */
+  output?: string | undefined;
+  /** zero Device Serial Numbers */
+  redact?: boolean | undefined;
+  /** folder holding sys/ and proc/; default `/` (this host) */
+  root?: string | undefined;
+  /** where lines go; default stdout */
+  log?: ((line: string) => void) | undefined;
+}
+
+/** `iommu-atlas-capture-20260102T030405Z.tar.gz` for that instant (UTC) */
+export function defaultCaptureName(now: Date): string {
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return `iommu-atlas-capture-${stamp}.tar.gz`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** what a capture holds, for the summary line */
+export function countCapture(tree: FileTree): { functions: number; groups: number; tables: string[] } {
+  const functions = listDir(tree, PCI_DEVICES_DIR).filter((n) => tree.get(`${PCI_DEVICES_DIR}/${n}`)?.kind === "symlink");
+  const groups = listDir(tree, IOMMU_GROUPS_DIR).filter((n) => tree.get(`${IOMMU_GROUPS_DIR}/${n}`)?.kind === "dir");
+  const tables = IOMMU_ACPI_TABLES.filter((t) => tree.get(`${ACPI_TABLES_DIR}/${t}`)?.kind === "file");
+  return { functions: functions.length, groups: groups.length, tables };
+}
+
+/**
+ * `iommu-atlas capture`: records this host's (or `root`'s) PCI sysfs subset
+ * into a .tar.gz that every other command reads back.
+ *
+ * Returns the exit code: 0 written, 1 the archive could not be written,
+ * 2 nothing to capture (no PCI functions under `root`).
+ */
+export async function capture(opts: CaptureOptions): Promise<number> {
+  const log = opts.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const root = opts.root ?? "/";
+  const output = opts.output ?? defaultCaptureName(new Date());
+  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false });
+  const counts = countCapture(tree);
+  if (counts.functions === 0) {
+    log(`nothing captured: no PCI functions under ${path.join(root, PCI_DEVICES_DIR)}; pass --root with the folder that holds sys/ and proc/`);
+    return 2;
+  }
+  try {
+    await writeArchive(tree, output);
+  } catch (err) {
+    if (!(err instanceof OutputError)) throw err;
+    log(err.message);
+    return 1;
+  }
+  const tables = counts.tables.length > 0 ? `ACPI ${counts.tables.join(", ")}` : "no IOMMU ACPI table";
+  log(`captured ${plural(counts.functions, "PCI function")}, ${plural(counts.groups, "IOMMU group")}, ${tables} into ${output}`);
+  for (const line of describeNotes(notes)) log(`note: ${line}`);
+  return 0;
+}

@@ -1,0 +1,140 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink, unlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { dirname, resolveLink } from "../../core/fs/file-tree.js";
+import { collectSysfs } from "./collect.js";
+import { FAKE_HOSTNAME, FAKE_SERIAL, makeFakeSysfs } from "./fake-sysfs.js";
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), "iommu-atlas-collect-"));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const ROOT_PORT = "sys/devices/pci0000:00/0000:00:1c.0";
+const NIC = `${ROOT_PORT}/0000:01:00.0`;
+
+describe("collectSysfs", () => {
+  it("records the functions, links, groups, DMAR and proc files, nothing else", async () => {
+    await makeFakeSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp);
+
+    expect(notes).toEqual([]);
+    expect(tree.get("sys/bus/pci/devices/0000:01:00.1")).toEqual({
+      kind: "symlink",
+      target: "../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.1",
+    });
+    expect(tree.get(`${NIC}/driver`)).toEqual({ kind: "symlink", target: "../../../../bus/pci/drivers/e1000e" });
+    expect(tree.get(`${NIC}/iommu_group`)).toEqual({ kind: "symlink", target: "../../../../kernel/iommu_groups/2" });
+    expect(tree.get("sys/kernel/iommu_groups/2/devices/0000:01:00.0")?.kind).toBe("symlink");
+    expect(tree.get(`${ROOT_PORT}/reset_method`)).toEqual({ kind: "file", data: new TextEncoder().encode("pm\n") });
+    expect(tree.get(`${NIC}/config`)).toMatchObject({ kind: "file" });
+    expect(tree.get("sys/firmware/acpi/tables/DMAR")?.kind).toBe("file");
+    expect(tree.get("proc/sys/kernel/osrelease")?.kind).toBe("file");
+    for (const dir of ["sys", "sys/devices", "sys/devices/pci0000:00", ROOT_PORT, NIC, "sys/bus/pci/devices", "sys/kernel/iommu_groups/2/devices"]) {
+      expect(tree.get(dir), dir).toEqual({ kind: "dir" });
+    }
+
+    const keys = [...tree.keys()];
+    // left out: host name, unrelated proc/sys files, power/, uevent, drivers/, group type, other ACPI tables
+    for (const key of keys) {
+      expect(key).not.toMatch(/hostname|cpuinfo|\/power|uevent|drivers\/|\/type$|APIC/);
+    }
+    for (const [key, entry] of tree) {
+      if (entry.kind === "file") expect(new TextDecoder().decode(entry.data)).not.toContain(FAKE_HOSTNAME);
+      const parent = dirname(key);
+      if (parent !== "") expect(tree.get(parent), `parent of ${key}`).toEqual({ kind: "dir" });
+    }
+    // every bus link resolves to a recorded device folder
+    for (const bdf of ["0000:00:00.0", "0000:00:1c.0", "0000:01:00.0", "0000:01:00.1"]) {
+      const dev = resolveLink(tree, `sys/bus/pci/devices/${bdf}`);
+      expect(dev && tree.get(dev)).toEqual({ kind: "dir" });
+    }
+  });
+
+  it("keeps the full 4096-byte config and its serial unless redacting", async () => {
+    await makeFakeSysfs(tmp);
+    const plain = (await collectSysfs(tmp)).tree.get(`${NIC}/config`);
+    const redacted = await collectSysfs(tmp, { redact: true });
+    const zeroed = redacted.tree.get(`${NIC}/config`);
+    if (plain?.kind !== "file" || zeroed?.kind !== "file") throw new Error("config missing");
+
+    expect(plain.data.length).toBe(4096);
+    expect([...plain.data.subarray(0x144, 0x14c)]).toEqual([...FAKE_SERIAL]);
+    expect([...zeroed.data.subarray(0x144, 0x14c)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(redacted.notes).toEqual([
+      { code: "dsn-zeroed", bdf: "0000:00:1c.0" },
+      { code: "dsn-zeroed", bdf: "0000:01:00.0" },
+    ]);
+  });
+
+  it("records 64-byte config reads and notes each as truncated", async () => {
+    await makeFakeSysfs(tmp, { unprivileged: true });
+    const { tree, notes } = await collectSysfs(tmp);
+    const config = tree.get(`${NIC}/config`);
+    expect(config?.kind === "file" && config.data.length).toBe(64);
+    expect(notes.filter((n) => n.code === "config-truncated")).toHaveLength(4);
+    expect(notes).toContainEqual({ code: "config-truncated", bdf: "0000:01:00.0", bytes: 64 });
+  });
+
+  it("skips unreadable files with a note instead of failing", async () => {
+    await makeFakeSysfs(tmp);
+    // a folder where a file should be: EISDIR for root and non-root alike
+    await unlink(path.join(tmp, NIC, "irq"));
+    await mkdir(path.join(tmp, NIC, "irq"));
+    await rm(path.join(tmp, "sys/firmware/acpi/tables/DMAR"));
+    await mkdir(path.join(tmp, "sys/firmware/acpi/tables/DMAR"));
+
+    const { tree, notes } = await collectSysfs(tmp);
+    expect(tree.has(`${NIC}/irq`)).toBe(false);
+    expect(tree.has(`${NIC}/vendor`)).toBe(true);
+    expect(notes).toEqual([
+      { code: "unreadable", path: `${NIC}/irq`, reason: "EISDIR" },
+      { code: "unreadable", path: "sys/firmware/acpi/tables/DMAR", reason: "EISDIR" },
+    ]);
+  });
+
+  it("notes a missing sys/bus/pci, no IOMMU groups and no IOMMU table", async () => {
+    await mkdir(path.join(tmp, "proc"), { recursive: true });
+    const { tree, notes } = await collectSysfs(tmp);
+    expect(notes).toEqual([
+      { code: "no-pci-bus", path: "sys/bus/pci/devices" },
+      { code: "no-iommu-groups" },
+      { code: "no-iommu-table" },
+    ]);
+    expect(tree.size).toBe(0);
+
+    const missing = await collectSysfs(path.join(tmp, "does-not-exist"));
+    expect(missing.notes[0]).toEqual({ code: "no-pci-bus", path: "sys/bus/pci/devices" });
+  });
+
+  it("skips bus links that lead outside sys/devices or nowhere", async () => {
+    await makeFakeSysfs(tmp);
+    await mkdir(path.join(tmp, "elsewhere/0000:09:00.0"), { recursive: true });
+    await symlink("../../../../elsewhere/0000:09:00.0", path.join(tmp, "sys/bus/pci/devices/0000:09:00.0"));
+    await symlink("../../../devices/pci0000:00/0000:00:1f.0", path.join(tmp, "sys/bus/pci/devices/0000:00:1f.0"));
+
+    const { tree, notes } = await collectSysfs(tmp);
+    expect(notes).toEqual([
+      { code: "unreadable", path: "sys/bus/pci/devices/0000:00:1f.0", reason: "ENOENT" },
+      { code: "link-outside", path: "sys/bus/pci/devices/0000:09:00.0", target: "../../../../elsewhere/0000:09:00.0" },
+    ]);
+    expect([...tree.keys()].some((k) => k.includes("0000:09:00.0") || k.includes("0000:00:1f.0"))).toBe(false);
+  });
+
+  it.skipIf(!existsSync("/sys/bus/pci/devices"))("reads this host's /sys without throwing (skipped: no /sys/bus/pci here)", async () => {
+    const { tree, notes } = await collectSysfs("/");
+    for (const note of notes) expect(note.code).not.toBe("link-outside");
+    for (const [key, entry] of tree) {
+      if (!key.startsWith("sys/bus/pci/devices/")) continue;
+      expect(entry.kind).toBe("symlink");
+      const dev = resolveLink(tree, key);
+      expect(dev && tree.get(dev)).toEqual({ kind: "dir" });
+    }
+    expect([...tree.keys()].some((k) => k.includes("hostname"))).toBe(false);
+  });
+});

@@ -1,0 +1,9 @@
+import { PCI_ACS_CAP, PCI_ACS_CTRL } from "../regs/acs.js";
+import type { CapDecoder } from "./types.js";
+
+export const decodeAcs: CapDecoder = (cfg, base) => {
+  const cap = cfg.u16(base.offset + PCI_ACS_CAP);
+  const ctrl = cfg.u16(base.offset + PCI_ACS_CTRL);
+  if (cap === undefined || ctrl === undefined) return undefined;
+  return { ...base, kind: "acs", cap, ctrl, egressVectorBits: cap >> 8 };
+};

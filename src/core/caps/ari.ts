@@ -1,0 +1,8 @@
+import { PCI_ARI_CAP, PCI_ARI_CAP_NFN_SHIFT } from "../regs/sriov.js";
+import type { CapDecoder } from "./types.js";
+
+export const decodeAri: CapDecoder = (cfg, base) => {
+  const cap = cfg.u16(base.offset + PCI_ARI_CAP);
+  if (cap === undefined) return undefined;
+  return { ...base, kind: "ari", nextFunction: (cap >> PCI_ARI_CAP_NFN_SHIFT) & 0xff };
+};

@@ -1,0 +1,239 @@
+import { PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_UF } from "../regs/acs.js";
+import {
+  PCI_EXP_TYPE_DOWNSTREAM,
+  PCI_EXP_TYPE_ENDPOINT,
+  PCI_EXP_TYPE_LEG_END,
+  PCI_EXP_TYPE_PCIE_BRIDGE,
+  PCI_EXP_TYPE_PCI_BRIDGE,
+  PCI_EXP_TYPE_RC_EC,
+  PCI_EXP_TYPE_RC_END,
+  PCI_EXP_TYPE_ROOT_PORT,
+  PCI_EXP_TYPE_UPSTREAM,
+} from "../regs/express.js";
+import { devSpecMatches, parseDevList } from "../kernel/dev-spec.js";
+import type { DevSpec } from "../kernel/dev-spec.js";
+import type { KernelParams } from "../kernel/cmdline.js";
+import { atLeast } from "../kernel/version.js";
+import type { KernelVersion } from "../kernel/version.js";
+import { busKey } from "../topology/address.js";
+import type { PciFunction, Topology } from "../topology/model.js";
+
+/** why pci_acs_enabled answered as it did for one function */
+export type AcsReason =
+  | { readonly kind: "quirk"; readonly rowId: string }
+  | { readonly kind: "not-pcie" }
+  | { readonly kind: "bridge-type"; readonly pcieType: number }
+  | { readonly kind: "flags"; readonly cap: number; readonly ctrl: number; readonly missing: number }
+  | { readonly kind: "no-acs-cap" }
+  | { readonly kind: "acs-unknown" }
+  | { readonly kind: "single-function" }
+  | { readonly kind: "other-type"; readonly pcieType: number };
+
+export interface AcsVerdict {
+  readonly bdf: string;
+  readonly enabled: boolean;
+  readonly reason: AcsReason;
+}
+
+export type AcsQuirkLookup = (fn: PciFunction, req: number) => { enabled: boolean; rowId: string } | undefined;
+
+/** how the control registers are known: read from a running system, or modelled from boot */
+export type AcsCtrlMode = "captured" | "boot";
+
+export interface AcsCtrlChange {
+  readonly bdf: string;
+  readonly param: "disable_acs_redir" | "config_acs";
+  readonly before: number;
+  readonly after: number;
+}
+
+export interface AcsCtrlResult {
+  readonly ctrl: ReadonlyMap<string, number>;
+  readonly changes: readonly AcsCtrlChange[];
+  readonly warnings: readonly string[];
+}
+
+const ENABLE_MASK = PCI_ACS_SV | PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_UF;
+const REDIR_MASK = PCI_ACS_RR | PCI_ACS_CR | PCI_ACS_EC;
+
+interface ConfigAcsEntry {
+  readonly spec: DevSpec;
+  readonly mask: number;
+  readonly flags: number;
+}
+
+/** parses `config_acs=` (flags read right to left: SV TB RR CR UF EC DT) */
+export function parseConfigAcs(text: string): { entries: ConfigAcsEntry[]; warnings: string[] } {
+  const entries: ConfigAcsEntry[] = [];
+  const warnings: string[] = [];
+  for (const part of text.split(";")) {
+    if (part.trim() === "") continue;
+    const at = part.indexOf("@");
+    if (at < 0) {
+      warnings.push(`config_acs: ACS flags missing in '${part}'`);
+      break;
+    }
+    const chars = part.slice(0, at);
+    const { specs, errors } = parseDevList(part.slice(at + 1));
+    if (errors.length > 0 || specs.length !== 1) {
+      warnings.push(`config_acs: ${errors[0] ?? "bad device"} in '${part}'`);
+      break;
+    }
+    let mask = 0;
+    let flags = 0;
+    let bad = false;
+    for (let i = 0; i < chars.length; i++) {
+      const c = chars[chars.length - 1 - i]!;
+      const bit = 1 << i;
+      if (c === "0") mask |= bit;
+      else if (c === "1") {
+        mask |= bit;
+        flags |= bit;
+      } else if (c !== "x" && c !== "X") bad = true;
+    }
+    if (bad || mask & ~0x7f) {
+      warnings.push(`config_acs: invalid ACS flags '${chars}' ignored`);
+      continue;
+    }
+    entries.push({ spec: specs[0]!, mask, flags });
+  }
+  return { entries, warnings };
+}
+
+/**
+ * The ACS control value per function. In "captured" mode it is what the
+ * config space shows (already after the kernel's boot enabling). In "boot"
+ * mode it is modelled (kernel-spec §4.4): firmware value, the kernel's
+ * enabling of every implemented SV/RR/CR/UF when an IOMMU wants ACS, then
+ * `disable_acs_redir=` and `config_acs=` with the semantics of the kernel
+ * version.
+ */
+export function effectiveAcsCtrl(
+  topology: Topology,
+  opts: {
+    mode: AcsCtrlMode;
+    params?: KernelParams | undefined;
+    kernel: KernelVersion;
+    acsWanted: boolean;
+    /** functions whose ACS a device-specific hook handles (they skip the standard enabling) */
+    hookHandled?: (fn: PciFunction) => boolean;
+  },
+): AcsCtrlResult {
+  const ctrl = new Map<string, number>();
+  const changes: AcsCtrlChange[] = [];
+  const warnings: string[] = [];
+  const redir = opts.params?.disableAcsRedir ? parseDevList(opts.params.disableAcsRedir) : undefined;
+  if (redir?.errors.length) warnings.push(`disable_acs_redir: ${redir.errors[0]}`);
+  const cfg = opts.params?.configAcs ? parseConfigAcs(opts.params.configAcs) : undefined;
+  if (cfg) warnings.push(...cfg.warnings);
+  const legacy = !atLeast(opts.kernel, 6, 11);
+  const buggy = !legacy && !atLeast(opts.kernel, 6, 15);
+  for (const fn of topology.functions.values()) {
+    if (fn.acs.state !== "present") continue;
+    if (opts.mode === "captured") {
+      ctrl.set(fn.bdf, fn.acs.ctrl);
+      continue;
+    }
+    const fw = 0; // firmware leaves ACS off; the kernel turns it on
+    let value = fw;
+    if (opts.acsWanted && !(opts.hookHandled?.(fn) ?? false)) value |= fn.acs.cap & ENABLE_MASK;
+    const before = value;
+    const redirHit = redir?.specs.some((s) => devSpecMatches(s, fn, topology)) ?? false;
+    if (redirHit) {
+      if (legacy) value &= ~REDIR_MASK;
+      else if (buggy) value = ((value & ~REDIR_MASK) | (fw & REDIR_MASK) | (~REDIR_MASK & 0xffff)) & 0xffff;
+      else value = fw & ~REDIR_MASK;
+      changes.push({ bdf: fn.bdf, param: "disable_acs_redir", before, after: value });
+    }
+    const entry = legacy ? undefined : cfg?.entries.find((e) => devSpecMatches(e.spec, fn, topology));
+    if (entry) {
+      const prior = value;
+      value = buggy ? ((value & ~entry.mask) | (fw & entry.mask) | entry.flags) & 0xffff : (fw & ~entry.mask) | (entry.flags & entry.mask);
+      changes.push({ bdf: fn.bdf, param: "config_acs", before: prior, after: value });
+    }
+    ctrl.set(fn.bdf, value);
+  }
+  if (legacy && cfg && cfg.entries.length > 0) warnings.push(`config_acs= needs kernel 6.11 or later; ignored for ${opts.kernel.major}.${opts.kernel.minor}`);
+  return { ctrl, changes, warnings };
+}
+
+/**
+ * pci_acs_enabled (kernel-spec §4.1–4.2): a device-specific quirk first,
+ * then the spec's rules by PCIe type.
+ */
+export class AcsEvaluator {
+  readonly #topology: Topology;
+  readonly #ctrl: ReadonlyMap<string, number>;
+  readonly #quirk: AcsQuirkLookup;
+  readonly #cache = new Map<string, AcsVerdict>();
+
+  constructor(topology: Topology, ctrl: ReadonlyMap<string, number>, quirk: AcsQuirkLookup) {
+    this.#topology = topology;
+    this.#ctrl = ctrl;
+    this.#quirk = quirk;
+  }
+
+  /** PCIe 6.12.1.1 / kernel pci_acs_flags_enabled: unimplemented features count as on, except EC */
+  #flags(fn: PciFunction, req: number): AcsVerdict {
+    if (fn.acs.state === "unknown") return { bdf: fn.bdf, enabled: false, reason: { kind: "acs-unknown" } };
+    if (fn.acs.state === "absent") return { bdf: fn.bdf, enabled: false, reason: { kind: "no-acs-cap" } };
+    const ctrl = this.#ctrl.get(fn.bdf) ?? fn.acs.ctrl;
+    const need = req & (fn.acs.cap | PCI_ACS_EC);
+    const missing = need & ~ctrl;
+    return { bdf: fn.bdf, enabled: missing === 0, reason: { kind: "flags", cap: fn.acs.cap, ctrl, missing } };
+  }
+
+  enabled(fn: PciFunction, req: number): AcsVerdict {
+    const key = `${fn.bdf}/${req}`;
+    let v = this.#cache.get(key);
+    if (!v) {
+      v = this.#evaluate(fn, req);
+      this.#cache.set(key, v);
+    }
+    return v;
+  }
+
+  #evaluate(fn: PciFunction, req: number): AcsVerdict {
+    const q = this.#quirk(fn, req);
+    if (q) return { bdf: fn.bdf, enabled: q.enabled, reason: { kind: "quirk", rowId: q.rowId } };
+    if (!fn.isPcie) return { bdf: fn.bdf, enabled: false, reason: { kind: "not-pcie" } };
+    switch (fn.pcieType) {
+      case PCI_EXP_TYPE_PCIE_BRIDGE:
+      case PCI_EXP_TYPE_PCI_BRIDGE:
+      case PCI_EXP_TYPE_RC_EC:
+        // PCIe 6.12.1.1: these bridges cannot implement ACS toward their secondary side
+        return { bdf: fn.bdf, enabled: false, reason: { kind: "bridge-type", pcieType: fn.pcieType } };
+      case PCI_EXP_TYPE_DOWNSTREAM:
+      case PCI_EXP_TYPE_ROOT_PORT:
+        // PCIe 6.12.1.1: downstream and root ports must implement ACS to isolate
+        return this.#flags(fn, req);
+      case PCI_EXP_TYPE_ENDPOINT:
+      case PCI_EXP_TYPE_UPSTREAM:
+      case PCI_EXP_TYPE_LEG_END:
+      case PCI_EXP_TYPE_RC_END:
+        // PCIe 6.12.1.2: only multifunction devices need ACS between functions
+        if (fn.multifunction) return this.#flags(fn, req);
+        return { bdf: fn.bdf, enabled: true, reason: { kind: "single-function" } };
+      default:
+        return { bdf: fn.bdf, enabled: true, reason: { kind: "other-type", pcieType: fn.pcieType } };
+    }
+  }
+
+  /**
+   * pci_acs_path_enabled(start, NULL, req): `start` and every bridge above
+   * it up to the root bus must pass. Returns the first failing verdict, or
+   * undefined when the whole path is isolated.
+   */
+  pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
+    let cur: PciFunction | undefined = start;
+    for (let guard = 0; cur && guard < 512; guard++) {
+      const v = this.enabled(cur, req);
+      if (!v.enabled) return v;
+      const bus = this.#topology.buses.get(busKey(cur.segment, cur.bus));
+      if (!bus || bus.parent === undefined) return undefined;
+      cur = bus.self === undefined ? undefined : this.#topology.functions.get(bus.self);
+    }
+    return undefined;
+  }
+}
+

@@ -1,0 +1,110 @@
+import {
+  PCI_EXP_TYPE_DOWNSTREAM,
+  PCI_EXP_TYPE_PCIE_BRIDGE,
+  PCI_EXP_TYPE_PCI_BRIDGE,
+  PCI_EXP_TYPE_ROOT_PORT,
+  PCI_EXP_TYPE_UPSTREAM,
+} from "../regs/express.js";
+import { busKey, devId } from "../topology/address.js";
+import type { PciFunction, Topology } from "../topology/model.js";
+
+/** alias-relevant properties quirks (and the AMD IVRS table) set on a function */
+export interface AliasProps {
+  /** extra devfns on the function's own bus (dma_alias_mask), ascending */
+  readonly aliasDevfns: readonly number[];
+  /** what put each devfn in the mask: a quirk row id or "ivrs" */
+  readonly aliasCauses: ReadonlyMap<number, string>;
+  /** PCI_DEV_FLAG_PCIE_BRIDGE_ALIAS */
+  readonly pcieBridgeAlias: boolean;
+  /** PCI_DEV_FLAGS_BRIDGE_XLATE_ROOT: the alias walk stops at this bridge */
+  readonly xlateRoot: boolean;
+}
+
+export const NO_ALIAS_PROPS: AliasProps = { aliasDevfns: [], aliasCauses: new Map(), pcieBridgeAlias: false, xlateRoot: false };
+
+export type PropsLookup = (bdf: string) => AliasProps;
+
+/** one requester ID a function's DMA may carry, in walk order */
+export type DmaAlias =
+  | { readonly rid: number; readonly cause: "own" }
+  | { readonly rid: number; readonly cause: "quirk"; readonly source: string }
+  | { readonly rid: number; readonly cause: "bridge"; readonly via: string; readonly rule: BridgeAliasRule };
+
+/** which bridge rule produced a bridge alias (kernel-spec §2.1 step 3) */
+export type BridgeAliasRule = "pcie-to-pci" | "pci-to-pcie" | "pci-bridge" | "pcie-bridge-alias";
+
+/**
+ * pci_for_each_dma_alias (kernel-spec §2): the own RID, the mask devfns on
+ * the same bus, then one alias per alias-producing bridge upward. The
+ * callback gets the device the kernel passes (the function itself for the
+ * first two steps, the bridge for bridge aliases) and may stop the walk by
+ * returning a value other than undefined.
+ */
+export function forEachDmaAlias<T>(
+  topology: Topology,
+  props: PropsLookup,
+  fn: PciFunction,
+  cb: (pdev: PciFunction, alias: DmaAlias) => T | undefined,
+): T | undefined {
+  let r = cb(fn, { rid: devId(fn.bus, fn.devfn), cause: "own" });
+  if (r !== undefined) return r;
+  const own = props(fn.bdf);
+  for (const devfn of own.aliasDevfns) {
+    r = cb(fn, { rid: devId(fn.bus, devfn), cause: "quirk", source: own.aliasCauses.get(devfn) ?? "quirk" });
+    if (r !== undefined) return r;
+  }
+  let bus = topology.buses.get(busKey(fn.segment, fn.bus));
+  for (let guard = 0; bus && bus.parent !== undefined && guard < 512; guard++) {
+    if (bus.self === undefined) {
+      bus = topology.buses.get(bus.parent); // virtual (VF) bus
+      continue;
+    }
+    const br = topology.functions.get(bus.self);
+    if (!br) break;
+    const bp = props(br.bdf);
+    if (bp.xlateRoot) return undefined;
+    let alias: DmaAlias | undefined;
+    if (br.isPcie) {
+      switch (br.pcieType) {
+        case PCI_EXP_TYPE_ROOT_PORT:
+        case PCI_EXP_TYPE_UPSTREAM:
+        case PCI_EXP_TYPE_DOWNSTREAM:
+          break;
+        case PCI_EXP_TYPE_PCI_BRIDGE:
+          // PCIe-to-PCI/PCI-X Bridge spec 1.0 §2.3: the bridge may take ownership as (secondary, 00.0)
+          alias = { rid: devId(br.secondary ?? bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-to-pci" };
+          break;
+        case PCI_EXP_TYPE_PCIE_BRIDGE:
+          alias = { rid: devId(br.bus, br.devfn), cause: "bridge", via: br.bdf, rule: "pci-to-pcie" };
+          break;
+        default:
+          break;
+      }
+    } else if (bp.pcieBridgeAlias) {
+      alias = { rid: devId(br.secondary ?? bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-bridge-alias" };
+    } else {
+      alias = { rid: devId(br.bus, br.devfn), cause: "bridge", via: br.bdf, rule: "pci-bridge" };
+    }
+    if (alias) {
+      r = cb(br, alias);
+      if (r !== undefined) return r;
+    }
+    bus = topology.buses.get(bus.parent);
+  }
+  return undefined;
+}
+
+/** every alias of a function in walk order (duplicates kept, as the kernel's callback sees them) */
+export function dmaAliases(topology: Topology, props: PropsLookup, fn: PciFunction): DmaAlias[] {
+  const out: DmaAlias[] = [];
+  forEachDmaAlias(topology, props, fn, (_p, a) => {
+    out.push(a);
+    return undefined;
+  });
+  return out;
+}
+
+/** pci_devs_are_dma_aliases for two functions on one bus */
+export function devsAreDmaAliases(props: PropsLookup, a: PciFunction, b: PciFunction): boolean {
+  return props(a.bdf).aliasDevfns.includes(b.devfn) || props(b.bdf).aliasDevfns.includes(a.devfn);
+}

@@ -1,0 +1,142 @@
+/**
+ * English for every issue and explanation code: the one place prose lives.
+ * Each function is a switch over a code; the data stays structured elsewhere.
+ */
+import type { AcsReason, AcsVerdict } from "./iommu/acs.js";
+import type { DmaAlias } from "./iommu/dma-alias.js";
+import type { GroupStep } from "./iommu/groups.js";
+import type { ConfigIssue, TopologyIssue } from "./issues.js";
+import { acsFlagList, pcieTypeName } from "./names.js";
+import type { SnapshotNote } from "./sources/snapshot.js";
+import { formatRid } from "./topology/address.js";
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+export function formatConfigIssue(issue: ConfigIssue): string {
+  switch (issue.code) {
+    case "config-absent":
+      return "no config space was captured";
+    case "config-short":
+      return `only ${issue.known} bytes of config space were read; capabilities beyond them (ACS, PCIe type, SR-IOV) are unknown — capture as root`;
+    case "config-all-ones":
+      return `config space reads all ones at offset ${hex(issue.offset)}: the function did not respond`;
+    case "header-type-unknown":
+      return `offset ${hex(issue.offset)}: unknown header type ${issue.headerType}`;
+    case "cap-pointer-invalid":
+      return `offset ${hex(issue.offset)}: ${issue.space} capability pointer ${hex(issue.pointer)} is out of range; list ends here`;
+    case "cap-loop":
+      return `offset ${hex(issue.offset)}: ${issue.space} capability list loops; list ends here`;
+    case "cap-beyond-known":
+      return `offset ${hex(issue.offset)}: ${issue.space} capability lies beyond the ${issue.known} bytes read`;
+    case "cap-truncated":
+      return `offset ${hex(issue.offset)}: capability ${hex(issue.capId)} is cut off by the end of the dump`;
+    case "cap-duplicate":
+      return `offset ${hex(issue.offset)}: capability ${hex(issue.capId)} appears again (first at ${hex(issue.first)})`;
+  }
+}
+
+export function formatTopologyIssue(issue: TopologyIssue): string {
+  switch (issue.code) {
+    case "duplicate-bdf":
+      return `${issue.bdf} appears twice; the second one is ignored`;
+    case "bus-claimed-twice":
+      return `bus ${issue.bus.toString(16).padStart(2, "0")} is the secondary bus of several bridges (${issue.bridges.join(", ")}); the first is used`;
+    case "bus-range-overlap":
+      return `bridges ${issue.bdf} and ${issue.other} have overlapping bus ranges`;
+    case "bus-loop":
+      return `${issue.bdf}: bus ${issue.bus.toString(16).padStart(2, "0")} would make the bus hierarchy loop; that link is ignored`;
+    case "bus-range-invalid":
+      return `${issue.bdf}: subordinate bus ${hex(issue.subordinate)} is below secondary bus ${hex(issue.secondary)}`;
+    case "bus-outside-parent-range":
+      return `${issue.bdf}: bus ${hex(issue.bus)} lies outside the range of the bridge above (${issue.parent})`;
+    case "not-scanned": {
+      const why = {
+        "no-function-0": "its slot has no function 0",
+        "slot-below-port": "only device 0 is scanned below a root or downstream port",
+        "function-0-single": "function 0 of its slot is not multifunction",
+      }[issue.reason];
+      return `${issue.bdf} would not be found by the kernel's scan: ${why}`;
+    }
+    case "sysfs-parent-mismatch":
+      return `${issue.bdf}: sysfs places it below ${issue.sysfsParent ?? "a root bus"}, bus numbers say ${issue.configParent ?? "a root bus"}`;
+    case "vf-predicted":
+      return `${issue.bdf}: SR-IOV VF of ${issue.physfn} predicted from NumVFs (not present in the source)`;
+    case "vf-bus-overflow":
+      return `${issue.physfn}: VF ${issue.vf} would need a requester ID beyond bus ff`;
+  }
+}
+
+export function formatNote(note: SnapshotNote): string {
+  switch (note.code) {
+    case "no-pci-devices":
+      return "the source holds no PCI functions";
+    case "config-unprivileged":
+      return `${note.functions} function(s) were captured without root: only 64 bytes of config space, so ACS and PCIe types are unknown`;
+    case "no-iommu-groups":
+      return "the source records no IOMMU groups (IOMMU off, or not captured)";
+    case "group-link-mismatch":
+      return `${note.bdf}: iommu_group link says ${note.link}, the group folders say ${note.listed ?? "none"}`;
+  }
+}
+
+/** why one function passed or failed pci_acs_enabled */
+export function formatAcsReason(v: AcsVerdict): string {
+  const r: AcsReason = v.reason;
+  switch (r.kind) {
+    case "quirk":
+      return `quirk ${r.rowId} says ACS is ${v.enabled ? "effectively on" : "not on"}`;
+    case "not-pcie":
+      return "conventional PCI: no ACS possible";
+    case "bridge-type":
+      return `${pcieTypeName(r.pcieType)}: the kernel never counts it as isolated`;
+    case "flags":
+      return r.missing === 0 ? "ACS SV RR CR UF enabled (or not implemented)" : `ACS ${acsFlagList(r.missing)} not enabled`;
+    case "no-acs-cap":
+      return "no ACS capability";
+    case "acs-unknown":
+      return "ACS unknown (config space beyond 256 bytes not captured), taken as absent";
+    case "single-function":
+      return "single-function device: isolated by itself";
+    case "other-type":
+      return `PCIe type ${r.pcieType}: counted as isolated`;
+  }
+}
+
+export function formatAlias(a: DmaAlias): string {
+  switch (a.cause) {
+    case "own":
+      return `${formatRid(a.rid)} (own)`;
+    case "quirk":
+      return `${formatRid(a.rid)} (quirk ${a.source})`;
+    case "bridge":
+      return `${formatRid(a.rid)} (via ${a.rule} ${a.via})`;
+  }
+}
+
+/** one explanation line per group step */
+export function formatStep(step: GroupStep): string {
+  switch (step.code) {
+    case "alias-bridge-group":
+      return `its DMA is seen as ${formatAlias(step.alias)}; bridge ${step.via} is already in group ${step.group}, so it joins that group`;
+    case "acs-isolated":
+      return `the path above ${step.bridge} is ACS-isolated up to the root`;
+    case "acs-not-isolated":
+      return step.group === undefined
+        ? `${step.bridge} does not isolate (${step.failing.bdf}: ${formatAcsReason(step.failing)}); it has no group yet, keep climbing`
+        : `${step.bridge} does not isolate (${step.failing.bdf}: ${formatAcsReason(step.failing)}), so it shares group ${step.group} of ${step.bridge}`;
+    case "alias-group":
+      return `${step.at} and ${step.partner} are DMA aliases of each other${step.chain.length > 1 ? ` (via ${step.chain.join(" → ")})` : ""}; joins group ${step.group}`;
+    case "function-group":
+      return `${step.at} is multifunction without isolation (${formatAcsReason(step.verdict)}); sibling ${step.sibling} is in group ${step.group}`;
+    case "new-group":
+      return step.verdict && !step.verdict.enabled
+        ? `first of its kind: new group ${step.group} (${formatAcsReason(step.verdict)})`
+        : `isolated: new group ${step.group}`;
+    case "no-iommu":
+      return {
+        "not-covered": "no IOMMU unit covers it: no group",
+        "iommu-itself": "it is the IOMMU's own function: no group",
+        "iommu-off": "the IOMMU is off: no groups at all",
+      }[step.reason];
+  }
+}

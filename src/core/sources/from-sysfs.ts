@@ -1,0 +1,100 @@
+import { decodeConfig } from "../config/decode.js";
+import { PCI_CFG_SPACE_SIZE } from "../regs/header.js";
+import { basename, listDir, readText, resolveLink } from "../fs/file-tree.js";
+import type { FileTree } from "../fs/file-tree.js";
+import { parseBdf } from "../topology/address.js";
+import { buildTopology } from "../topology/build.js";
+import type { FunctionInput } from "../topology/build.js";
+import type { Snapshot, SnapshotNote } from "./snapshot.js";
+
+const PCI_DEVICES = "sys/bus/pci/devices";
+const GROUPS = "sys/kernel/iommu_groups";
+
+function hexFile(tree: FileTree, path: string): number | undefined {
+  const t = readText(tree, path);
+  if (t === undefined || !/^(0x)?[0-9a-fA-F]+$/.test(t)) return undefined;
+  return parseInt(t, 16);
+}
+
+/** true when the tree looks like a sysfs capture */
+export function isSysfsTree(tree: FileTree): boolean {
+  return listDir(tree, PCI_DEVICES).length > 0 || tree.has("sys/bus/pci") || tree.has(PCI_DEVICES);
+}
+
+/** reads the kernel's groups from `sys/kernel/iommu_groups/<n>/devices/<bdf>` */
+export function readKernelGroups(tree: FileTree): Map<number, string[]> | undefined {
+  const ids = listDir(tree, GROUPS).filter((n) => /^\d+$/.test(n));
+  if (ids.length === 0) return undefined;
+  const groups = new Map<number, string[]>();
+  for (const id of ids.map(Number).sort((a, b) => a - b)) {
+    groups.set(id, listDir(tree, `${GROUPS}/${id}/devices`).filter((n) => parseBdf(n) !== undefined));
+  }
+  return groups;
+}
+
+/** builds a snapshot from a sysfs-shaped file tree (live, folder or capture archive) */
+export function snapshotFromSysfs(tree: FileTree): Snapshot {
+  const notes: SnapshotNote[] = [];
+  const inputs: FunctionInput[] = [];
+  let unprivileged = 0;
+  const kernelGroups = readKernelGroups(tree);
+  const listed = new Map<string, number>();
+  for (const [id, members] of kernelGroups ?? []) for (const m of members) listed.set(m, id);
+
+  for (const name of listDir(tree, PCI_DEVICES)) {
+    const addr = parseBdf(name);
+    if (!addr) continue;
+    const link = `${PCI_DEVICES}/${name}`;
+    const dir = resolveLink(tree, link) ?? link;
+    const cfgEntry = tree.get(`${dir}/config`);
+    const bytes = cfgEntry?.kind === "file" ? cfgEntry.data : new Uint8Array(0);
+    // a root read returns the kernel's whole cfg_size (256 or 4096); less means unprivileged
+    const complete = bytes.byteLength >= PCI_CFG_SPACE_SIZE;
+    if (bytes.byteLength > 0 && !complete) unprivileged++;
+    const { config, issues } = decodeConfig(bytes, { complete });
+    const driverLink = resolveLink(tree, `${dir}/driver`);
+    const groupLink = resolveLink(tree, `${dir}/iommu_group`);
+    const physfnLink = resolveLink(tree, `${dir}/physfn`);
+    const kernelGroup = groupLink !== undefined ? Number(basename(groupLink)) : listed.get(name);
+    if (groupLink !== undefined && listed.size > 0 && listed.get(name) !== kernelGroup) {
+      notes.push({ code: "group-link-mismatch", bdf: name, link: kernelGroup!, listed: listed.get(name) });
+    }
+    const cls = hexFile(tree, `${dir}/class`);
+    inputs.push({
+      segment: addr.segment,
+      bus: addr.bus,
+      devfn: addr.devfn,
+      config,
+      configIssues: issues,
+      ids: {
+        vendor: hexFile(tree, `${dir}/vendor`),
+        device: hexFile(tree, `${dir}/device`),
+        subsystemVendor: hexFile(tree, `${dir}/subsystem_vendor`),
+        subsystemDevice: hexFile(tree, `${dir}/subsystem_device`),
+        classCode: cls,
+        revision: hexFile(tree, `${dir}/revision`),
+      },
+      driver: driverLink === undefined ? undefined : basename(driverLink),
+      kernelGroup: Number.isFinite(kernelGroup) ? kernelGroup : undefined,
+      physfn: physfnLink === undefined ? undefined : basename(physfnLink),
+    });
+  }
+  if (inputs.length === 0) notes.push({ code: "no-pci-devices" });
+  if (unprivileged > 0) notes.push({ code: "config-unprivileged", functions: unprivileged });
+  if (!kernelGroups) notes.push({ code: "no-iommu-groups" });
+  const file = (p: string): Uint8Array | undefined => {
+    const e = tree.get(p);
+    return e?.kind === "file" ? e.data : undefined;
+  };
+  const dmar = file("sys/firmware/acpi/tables/DMAR");
+  const ivrs = file("sys/firmware/acpi/tables/IVRS");
+  return {
+    source: "sysfs",
+    topology: buildTopology(inputs),
+    kernelGroups,
+    cmdline: readText(tree, "proc/cmdline"),
+    osrelease: readText(tree, "proc/sys/kernel/osrelease"),
+    acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
+    notes,
+  };
+}

@@ -1,0 +1,20 @@
+import type { Topology } from "../topology/model.js";
+
+/** what a source says about one machine: the topology plus what the kernel decided and how it was booted */
+export interface Snapshot {
+  readonly source: "sysfs" | "lspci" | "design";
+  readonly topology: Topology;
+  /** the kernel's groups: id → member BDFs; undefined when the source has none */
+  readonly kernelGroups: ReadonlyMap<number, readonly string[]> | undefined;
+  readonly cmdline: string | undefined;
+  readonly osrelease: string | undefined;
+  readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
+  /** notes about the input as a whole (e.g. captured without root) */
+  readonly notes: readonly SnapshotNote[];
+}
+
+export type SnapshotNote =
+  | { code: "no-pci-devices" }
+  | { code: "config-unprivileged"; functions: number }
+  | { code: "no-iommu-groups" }
+  | { code: "group-link-mismatch"; bdf: string; link: number; listed: number | undefined };
