@@ -24,6 +24,10 @@ usage() {
 warn() {
   echo "$me: $*" >&2
 }
+# plural N WORD: "1 WORD" or "N WORDs"
+plural() {
+  if [ "$1" -eq 1 ]; then echo "$1 $2"; else echo "$1 $2s"; fi
+}
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -97,6 +101,7 @@ zero_dsn() {
   zd_file=$1
   zd_off=256
   zd_seen=" "
+  zd_hit=0
   while [ "$zd_off" -ge 256 ] && [ "$zd_off" -lt 4096 ]; do
     case $zd_seen in *" $zd_off "*) break ;; esac
     zd_seen="$zd_seen$zd_off "
@@ -112,11 +117,12 @@ zero_dsn() {
       if [ $# -eq 12 ]; then
         printf '\000\000\000\000\000\000\000\000' |
           dd of="$zd_file" bs=1 seek=$((zd_off + 4)) count=8 conv=notrunc 2>/dev/null
-        serials=$((serials + 1))
+        zd_hit=1
       fi
     fi
     zd_off=$zd_next
   done
+  serials=$((serials + zd_hit))
 }
 
 # functions: follow each bus link to its folder under sys/devices
@@ -141,7 +147,7 @@ for link in "$devices"/*; do
     copy_link "$rel/$f"
   done
   if [ -f "$stage/$rel/config" ]; then
-    [ "$(wc -c <"$stage/$rel/config")" -ge 256 ] || truncated=$((truncated + 1))
+    [ $(($(wc -c <"$stage/$rel/config"))) -ge 256 ] || truncated=$((truncated + 1))
     [ "$redact" = 0 ] || zero_dsn "$stage/$rel/config"
   fi
   functions=$((functions + 1))
@@ -187,10 +193,11 @@ else
   exit 1
 fi
 
-echo "captured $functions PCI functions, $groups IOMMU groups, ACPI tables:${tables:- none} into $out"
+if [ -n "$tables" ]; then tables="ACPI$tables"; else tables="no IOMMU ACPI table"; fi
+echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU group"), $tables into $out"
 [ "$truncated" -eq 0 ] ||
-  warn "note: config space shorter than 256 bytes on $truncated functions; not root? run as root for capabilities (ACS, PCIe)"
+  warn "note: config space shorter than 256 bytes on $(plural "$truncated" function); not root? run as root for capabilities (ACS, PCIe)"
 [ "$groups" -gt 0 ] || warn "note: no IOMMU groups: the kernel runs without an IOMMU"
-[ "$unreadable" -eq 0 ] || warn "note: $unreadable files unreadable, skipped"
-[ "$serials" -eq 0 ] || warn "note: redacted: device serial number zeroed on $serials functions"
+[ "$unreadable" -eq 0 ] || warn "note: $(plural "$unreadable" file) unreadable, skipped"
+[ "$serials" -eq 0 ] || warn "note: redacted: device serial number zeroed on $(plural "$serials" function)"
 exit 0

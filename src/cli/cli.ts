@@ -1,6 +1,18 @@
 import { Command, CommanderError } from "commander";
 import type { Output } from "./output.js";
 import { UsageError } from "./errors.js";
+import { collect } from "./options.js";
+import type { PredictFlags } from "./options.js";
+
+/** the options every group prediction takes */
+function predictionOptions(cmd: Command, withAcs = true): Command {
+  cmd
+    .option("--kernel <version>", "kernel release to model (default: the source's, else 6.1)")
+    .option("--cmdline <text>", "kernel command line to model (default: the source's /proc/cmdline)")
+    .option("--boot", "model ACS control as the kernel enables it at boot instead of the captured values");
+  if (withAcs) cmd.option("--acs <bdf=+FLAGS>", "what if: set or clear ACS bits, e.g. 0000:00:1c.0=+RR+CR (repeatable)", collect);
+  return cmd;
+}
 
 /** builds the command tree; each action lazy-imports its command module */
 export function buildProgram(io: Output, setCode: (code: number) => void): Command {
@@ -35,6 +47,52 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
       const { tree } = await import("./commands/tree.js");
       setCode(await tree({ source, json: o.json }, io));
     });
+
+  predictionOptions(
+    program
+      .command("groups")
+      .description("the IOMMU groups Linux forms, numbers included, and why")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/groups@1)")
+      .option("-v, --verbose", "print each member's reason chain"),
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean; verbose?: boolean }) => {
+    const { groups } = await import("./commands/groups.js");
+    setCode(await groups({ ...o, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("explain")
+      .description("why a function is in its group, and what would split it")
+      .argument("<bdf>", "the function, e.g. 0000:01:00.0")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/explain@1)"),
+  ).action(async (bdf: string, source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { explain } = await import("./commands/explain.js");
+    setCode(await explain({ ...o, bdf, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("diff")
+      .description("prediction vs the kernel's recorded groups; exit 0 identical, 1 different")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/diff@1)"),
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { diff } = await import("./commands/diff.js");
+    setCode(await diff({ ...o, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("whatif")
+      .description("groups before and after a change: --cmdline, --kernel or --acs")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/whatif@1)"),
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { whatif } = await import("./commands/whatif.js");
+    setCode(await whatif({ ...o, source }, io));
+  });
 
   program
     .command("capture")

@@ -3,6 +3,7 @@ import { parseBdf } from "../topology/address.js";
 import { buildTopology } from "../topology/build.js";
 import type { BuildOptions, FunctionInput } from "../topology/build.js";
 import type { Topology } from "../topology/model.js";
+import type { Snapshot } from "../sources/snapshot.js";
 import { buildConfig } from "./config-builder.js";
 import type { SyntheticFunction } from "./config-builder.js";
 
@@ -45,4 +46,20 @@ export const parts = {
 
 export function topo(inputs: FunctionInput[], opts?: BuildOptions): Topology {
   return buildTopology(inputs, opts);
+}
+
+/** a captured-style snapshot around synthetic functions (ACS as given, no ACPI tables) */
+export function snapshotOf(
+  inputs: FunctionInput[],
+  extra: { cmdline?: string; osrelease?: string; acpi?: Snapshot["acpi"]; source?: Snapshot["source"] } = {},
+): Snapshot {
+  return {
+    source: extra.source ?? "sysfs",
+    topology: buildTopology(inputs),
+    kernelGroups: undefined,
+    cmdline: extra.cmdline,
+    osrelease: extra.osrelease ?? "6.1.0",
+    acpi: extra.acpi ?? {},
+    notes: [],
+  };
 }

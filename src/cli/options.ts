@@ -1,0 +1,44 @@
+import type { AcsEdit, PredictOptions } from "../core/iommu/predict.js";
+import { parseKernelVersion } from "../core/kernel/version.js";
+import { ACS_FLAG_NAMES } from "../core/regs/acs.js";
+import { normalizeBdf } from "../core/topology/address.js";
+import { UsageError } from "./errors.js";
+
+/** the options every prediction command takes */
+export interface PredictFlags {
+  kernel?: string | undefined;
+  cmdline?: string | undefined;
+  boot?: boolean | undefined;
+  acs?: string[] | undefined;
+}
+
+export function parseAcsEdit(text: string): AcsEdit {
+  const m = /^([^=]+)=((?:[+-][A-Za-z]{2})+)$/.exec(text.trim());
+  const bdf = m ? normalizeBdf(m[1]!) : undefined;
+  if (!m || !bdf) throw new UsageError(`--acs '${text}': expected BDF=+FLAG-FLAG…, e.g. 0000:00:1c.0=+RR+CR (flags ${ACS_FLAG_NAMES.map(([n]) => n).join(" ")})`);
+  let set = 0;
+  let clear = 0;
+  for (const [, sign, name] of m[2]!.matchAll(/([+-])([A-Za-z]{2})/g)) {
+    const bit = ACS_FLAG_NAMES.find(([n]) => n === name!.toUpperCase())?.[1];
+    if (bit === undefined) throw new UsageError(`--acs '${text}': unknown ACS flag '${name}' (known: ${ACS_FLAG_NAMES.map(([n]) => n).join(" ")})`);
+    if (sign === "+") set |= bit;
+    else clear |= bit;
+  }
+  return { bdf, set, clear };
+}
+
+export function predictOptions(flags: PredictFlags): PredictOptions {
+  let kernel;
+  if (flags.kernel !== undefined) {
+    kernel = parseKernelVersion(flags.kernel);
+    if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.1 or 5.10`);
+  }
+  return {
+    kernel,
+    cmdline: flags.cmdline,
+    acsMode: flags.boot ? "boot" : undefined,
+    acsEdits: (flags.acs ?? []).map(parseAcsEdit),
+  };
+}
+
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

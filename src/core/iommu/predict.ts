@@ -1,0 +1,151 @@
+import { parseCmdline } from "../kernel/cmdline.js";
+import type { KernelParams } from "../kernel/cmdline.js";
+import { DEFAULT_KERNEL, atLeast, parseKernelVersion } from "../kernel/version.js";
+import type { KernelVersion } from "../kernel/version.js";
+import { acsEnableHook, acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } from "../quirks/index.js";
+import type { AcsOverride, QuirkEffects } from "../quirks/index.js";
+import { PCI_EXP_TYPE_ROOT_PORT } from "../regs/express.js";
+import type { Snapshot } from "../sources/snapshot.js";
+import { busKey, devfnOf } from "../topology/address.js";
+import type { AcsState, PciFunction, Topology } from "../topology/model.js";
+import { AcsEvaluator, effectiveAcsCtrl } from "./acs.js";
+import type { AcsCtrlMode, AcsCtrlResult } from "./acs.js";
+import { NO_ALIAS_PROPS } from "./dma-alias.js";
+import type { AliasProps, PropsLookup } from "./dma-alias.js";
+import { predictGroups } from "./groups.js";
+import type { GroupPrediction } from "./groups.js";
+import { iommuLayout, ivrsSameBusAliases } from "./units.js";
+import type { IommuLayout } from "./units.js";
+
+/** a what-if change to one function's ACS registers (`--acs BDF=+RR-CR`) */
+export interface AcsEdit {
+  readonly bdf: string;
+  readonly set: number;
+  readonly clear: number;
+}
+
+export interface PredictOptions {
+  /** kernel release to model; default: the source's osrelease, else 6.1 */
+  readonly kernel?: KernelVersion | undefined;
+  /** kernel command line; default: the source's /proc/cmdline */
+  readonly cmdline?: string | undefined;
+  /** "captured": ACS control as read; "boot": modelled from the kernel's boot enabling (designs, --boot, changed parameters) */
+  readonly acsMode?: AcsCtrlMode | undefined;
+  readonly acsEdits?: readonly AcsEdit[] | undefined;
+  /** fire quirk rows that are only proposed upstream */
+  readonly includeProposed?: boolean | undefined;
+}
+
+export interface Prediction {
+  readonly topology: Topology;
+  readonly kernel: KernelVersion;
+  readonly kernelFrom: "option" | "source" | "default";
+  readonly params: KernelParams;
+  readonly override: AcsOverride | undefined;
+  readonly acsMode: AcsCtrlMode;
+  readonly layout: IommuLayout;
+  readonly quirks: ReadonlyMap<string, QuirkEffects>;
+  readonly props: PropsLookup;
+  readonly ctrl: AcsCtrlResult;
+  readonly acs: AcsEvaluator;
+  readonly groups: GroupPrediction;
+  readonly warnings: readonly string[];
+}
+
+function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology {
+  if (edits.length === 0) return topology;
+  const functions = new Map(topology.functions);
+  for (const e of edits) {
+    const f = functions.get(e.bdf);
+    if (!f) continue;
+    const acs: AcsState =
+      f.acs.state === "present"
+        ? { ...f.acs, cap: f.acs.cap | e.set, ctrl: (f.acs.ctrl | e.set) & ~e.clear }
+        : { state: "present", offset: 0, cap: e.set, ctrl: e.set };
+    functions.set(e.bdf, { ...f, acs });
+  }
+  return { ...topology, functions };
+}
+
+/** ACS_ENABLED_QUIRK for an Intel PCH root port: the enable hook ran and RCBA was on (kernel-spec §4.6) */
+function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: boolean): (fn: PciFunction) => boolean {
+  // 6.11 called the hook only for ports with an ACS capability, which PCH ports lack (fixed ≈6.13)
+  const regression = atLeast(kernel, 6, 11) && !atLeast(kernel, 6, 13);
+  return (fn) => {
+    if (!acsWanted || regression) return false;
+    const lpc = topology.buses
+      .get(busKey(fn.segment, fn.bus))
+      ?.functions.map((b) => topology.functions.get(b)!)
+      .find((f) => f.devfn === devfnOf(31, 0));
+    const bytes = lpc?.config?.bytes;
+    if (!bytes || bytes.byteLength < 0xf4) return true; // RCBA not captured: assume firmware enabled it
+    return (bytes[0xf0]! & 1) === 1;
+  };
+}
+
+/**
+ * Everything the kernel derives before and while grouping: quirks, IVRS
+ * aliases, ACS control, IOMMU units, then pci_device_group over the probe
+ * passes.
+ */
+export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Prediction {
+  const warnings: string[] = [];
+  const fromSource = snapshot.osrelease ? parseKernelVersion(snapshot.osrelease) : undefined;
+  const kernel = opts.kernel ?? fromSource ?? DEFAULT_KERNEL;
+  const kernelFrom = opts.kernel ? "option" : fromSource ? "source" : "default";
+  const params = parseCmdline(opts.cmdline ?? snapshot.cmdline ?? "");
+  const override = params.pcieAcsOverride !== undefined ? parseAcsOverride(params.pcieAcsOverride) : undefined;
+  if (override) warnings.push(...override.warnings);
+  const topology = applyAcsEdits(snapshot.topology, opts.acsEdits ?? []);
+
+  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
+  const acsWanted = !params.iommuOff && layout.units.length > 0;
+
+  const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed });
+  const ivrsAliases = layout.ivrs ? ivrsSameBusAliases(topology, layout.ivrs) : new Map<string, number>();
+  const props = new Map<string, AliasProps>();
+  for (const f of topology.functions.values()) {
+    const q = quirks.get(f.bdf);
+    const iv = ivrsAliases.get(f.bdf);
+    if (!q && iv === undefined) continue;
+    const causes = new Map<number, string>();
+    for (const d of q?.aliasDevfns ?? []) causes.set(d, q!.fired.find((r) => r.effect.startsWith("alias"))?.id ?? "quirk");
+    if (iv !== undefined && !causes.has(iv)) causes.set(iv, "ivrs");
+    props.set(f.bdf, {
+      aliasDevfns: [...causes.keys()].sort((a, b) => a - b),
+      aliasCauses: causes,
+      pcieBridgeAlias: q?.pcieBridgeAlias ?? false,
+      xlateRoot: q?.xlateRoot ?? false,
+    });
+  }
+  const lookup: PropsLookup = (bdf) => props.get(bdf) ?? NO_ALIAS_PROPS;
+
+  const acsMode: AcsCtrlMode = opts.acsMode ?? (snapshot.source === "design" ? "boot" : "captured");
+  const ctrl = effectiveAcsCtrl(topology, {
+    mode: acsMode,
+    params,
+    kernel,
+    acsWanted,
+    hookHandled: (fn) => acsEnableHook(fn) !== undefined,
+  });
+  warnings.push(...ctrl.warnings);
+  const ctrlMap = new Map(ctrl.ctrl);
+  for (const e of opts.acsEdits ?? []) {
+    const f = topology.functions.get(e.bdf);
+    if (f?.acs.state === "present") ctrlMap.set(e.bdf, f.acs.ctrl);
+  }
+  const pch = pchQuirkEnabled(topology, kernel, acsWanted);
+  const acs = new AcsEvaluator(topology, ctrlMap, (fn, req) =>
+    acsQuirkAnswer(fn, req, {
+      topology,
+      ivrsPresent: snapshot.acpi.ivrs !== undefined,
+      pchQuirkEnabled: (f) => f.isPcie && f.pcieType === PCI_EXP_TYPE_ROOT_PORT && pch(f),
+      override,
+      kernel,
+      rawConfig: (f) => f.config?.bytes,
+    }),
+  );
+  const groups = predictGroups({ topology, props: lookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
+  if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
+  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, props: lookup, ctrl, acs, groups, warnings };
+}

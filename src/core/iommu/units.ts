@@ -1,0 +1,133 @@
+import { claimDmar, claimIvrs, dmarUnits, isDmarUnitIgnored, ivrsAliasOf, ivrsUnits, parseDmar, parseIvrs } from "../acpi/index.js";
+import type { AcpiIssue, DmarTable, IvrsTable, PciResolver } from "../acpi/index.js";
+import { atLeast } from "../kernel/version.js";
+import type { KernelVersion } from "../kernel/version.js";
+import { busKey, devId } from "../topology/address.js";
+import type { Topology } from "../topology/model.js";
+
+/** one IOMMU unit and the functions it probes, in scan order */
+export interface UnitCoverage {
+  readonly name: string;
+  readonly kind: "intel" | "amd" | "assumed";
+  readonly functions: readonly string[];
+}
+
+export type UngroupedReason = "not-covered" | "iommu-itself" | "iommu-off";
+
+export interface IommuLayout {
+  readonly kind: "intel" | "amd" | "assumed";
+  /** units in the order the kernel registers them */
+  readonly units: readonly UnitCoverage[];
+  /** probe passes: one per unit since 6.1, a single pass before */
+  readonly passes: readonly (readonly string[])[];
+  readonly ungrouped: ReadonlyMap<string, UngroupedReason>;
+  readonly dmar: DmarTable | undefined;
+  readonly ivrs: IvrsTable | undefined;
+  readonly acpiIssues: readonly AcpiIssue[];
+}
+
+/** a resolver view of the topology for ACPI scope walks */
+export function topologyResolver(topology: Topology): PciResolver {
+  const at = (segment: number, bus: number, devfn: number) =>
+    topology.buses
+      .get(busKey(segment, bus))
+      ?.functions.map((b) => topology.functions.get(b)!)
+      .find((f) => f.devfn === devfn);
+  return {
+    bridgeRange(segment, bus, devfn) {
+      const f = at(segment, bus, devfn);
+      return f?.secondary === undefined ? undefined : { secondary: f.secondary, subordinate: f.subordinate ?? f.secondary };
+    },
+    exists: (segment, bus, devfn) => at(segment, bus, devfn) !== undefined,
+  };
+}
+
+/**
+ * Which unit probes which function, and in which passes (kernel-spec §5.5,
+ * §7.1–7.2). Without a DMAR or IVRS table, one unit covering everything is
+ * assumed.
+ */
+export function iommuLayout(
+  topology: Topology,
+  acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined },
+  opts: { kernel: KernelVersion; iommuOff: boolean },
+): IommuLayout {
+  const ungrouped = new Map<string, UngroupedReason>();
+  const scan = topology.scanOrder;
+  if (opts.iommuOff) {
+    for (const b of scan) ungrouped.set(b, "iommu-off");
+    return { kind: "assumed", units: [], passes: [], ungrouped, dmar: undefined, ivrs: undefined, acpiIssues: [] };
+  }
+  const perUnit = (names: string[], claim: (bdf: string) => number | undefined, kind: "intel" | "amd"): IommuLayout => {
+    const lists = names.map(() => [] as string[]);
+    for (const b of scan) {
+      const u = claim(b);
+      if (u === undefined) {
+        if (!ungrouped.has(b)) ungrouped.set(b, "not-covered");
+      } else lists[u]!.push(b);
+    }
+    const units = names.map((name, i) => ({ name, kind, functions: lists[i]! }));
+    // before 6.1 one pass over the scan order probed every covered device
+    const passes = atLeast(opts.kernel, 6, 1) ? lists : [scan.filter((b) => !ungrouped.has(b))];
+    return { kind, units, passes, ungrouped, dmar, ivrs, acpiIssues: [...(dmar?.issues ?? []), ...(ivrs?.issues ?? [])] };
+  };
+  const dmar = acpi.dmar ? parseDmar(acpi.dmar) : undefined;
+  const ivrs = acpi.ivrs && !acpi.dmar ? parseIvrs(acpi.ivrs) : undefined;
+  if (dmar) {
+    const resolver = topologyResolver(topology);
+    const all = dmarUnits(dmar);
+    const units = all.filter((u) => !isDmarUnitIgnored(all, u, resolver));
+    if (units.length > 0) {
+      return perUnit(
+        units.map((u) => u.name),
+        (b) => {
+          const f = topology.functions.get(b)!;
+          const pf = f.physfn ? topology.functions.get(f.physfn) : undefined;
+          const u = claimDmar(units, resolver, { segment: f.segment, bus: f.bus, devfn: f.devfn, ...(pf && { physfn: { bus: pf.bus, devfn: pf.devfn } }) });
+          return u ? units.indexOf(u) : undefined;
+        },
+        "intel",
+      );
+    }
+  }
+  if (ivrs) {
+    const units = ivrsUnits(ivrs);
+    if (units.length > 0) {
+      const own = new Set(units.map((u) => `${u.segment}/${u.iommuBdf}`));
+      return perUnit(
+        units.map((u) => u.name),
+        (b) => {
+          const f = topology.functions.get(b)!;
+          const rid = devId(f.bus, f.devfn);
+          if (own.has(`${f.segment}/${rid}`)) {
+            ungrouped.set(b, "iommu-itself");
+            return undefined;
+          }
+          const u = claimIvrs(units, rid, f.segment);
+          return u ? units.indexOf(u) : undefined;
+        },
+        "amd",
+      );
+    }
+  }
+  return {
+    kind: "assumed",
+    units: [{ name: "iommu", kind: "assumed", functions: [...scan] }],
+    passes: [scan],
+    ungrouped,
+    dmar,
+    ivrs,
+    acpiIssues: [...(dmar?.issues ?? []), ...(ivrs?.issues ?? [])],
+  };
+}
+
+/** IVRS aliases on the function's own bus, which the AMD driver adds to the alias mask before grouping */
+export function ivrsSameBusAliases(topology: Topology, ivrs: IvrsTable): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of topology.functions.values()) {
+    const rid = devId(f.bus, f.devfn);
+    const alias = ivrsAliasOf(ivrs, f.segment, rid);
+    if (alias !== rid && alias >> 8 === f.bus) out.set(f.bdf, alias & 0xff);
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+import type { GroupDiff } from "../iommu/diff.js";
+import { STEP_CITES } from "../iommu/groups.js";
+import type { GroupStep } from "../iommu/groups.js";
+import type { Prediction } from "../iommu/predict.js";
+import { formatKernel } from "../kernel/version.js";
+import { formatStep } from "../messages.js";
+import { className, functionKindName, hex4 } from "../names.js";
+import type { Snapshot } from "../sources/snapshot.js";
+import { sourceToJson } from "./topology.js";
+import type { SourceJson } from "./topology.js";
+
+export interface StepJson {
+  bdf: string;
+  code: GroupStep["code"];
+  text: string;
+  cite: string;
+  detail: GroupStep;
+}
+
+export interface MemberJson {
+  bdf: string;
+  vendor: string;
+  device: string;
+  className: string;
+  kind: string;
+  driver: string | null;
+  kernelGroup: number | null;
+  steps: StepJson[];
+  /** functions whose ACS was unknown (short dump) and taken as absent on the way */
+  dependsOnUnknownAcs: string[];
+}
+
+export interface GroupJson {
+  id: number;
+  members: MemberJson[];
+}
+
+export interface GroupsJson {
+  schema: "iommu-atlas/groups@1";
+  source: SourceJson;
+  kernel: { version: string; from: Prediction["kernelFrom"] };
+  cmdline: string;
+  acsMode: Prediction["acsMode"];
+  iommu: { kind: string; units: { name: string; functions: number }[] };
+  groups: GroupJson[];
+  ungrouped: { bdf: string; reason: string; text: string }[];
+  warnings: string[];
+}
+
+export function stepToJson(step: GroupStep, bdf: string): StepJson {
+  return { bdf, code: step.code, text: formatStep(step), cite: STEP_CITES[step.code], detail: step };
+}
+
+export function memberToJson(p: Prediction, bdf: string): MemberJson {
+  const f = p.topology.functions.get(bdf)!;
+  return {
+    bdf,
+    vendor: hex4(f.vendor),
+    device: hex4(f.device),
+    className: className(f.classCode),
+    kind: functionKindName(f),
+    driver: f.driver ?? null,
+    kernelGroup: f.kernelGroup ?? null,
+    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf)),
+    dependsOnUnknownAcs: [...(p.groups.dependsOnUnknown.get(bdf) ?? [])],
+  };
+}
+
+/** `groups --json` */
+export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction): GroupsJson {
+  return {
+    schema: "iommu-atlas/groups@1",
+    source: sourceToJson(snapshot, label),
+    kernel: { version: formatKernel(p.kernel), from: p.kernelFrom },
+    cmdline: p.params.raw,
+    acsMode: p.acsMode,
+    iommu: { kind: p.layout.kind, units: p.layout.units.map((u) => ({ name: u.name, functions: u.functions.length })) },
+    groups: p.groups.groups.map((g) => ({ id: g.id, members: [...g.members].sort().map((b) => memberToJson(p, b)) })),
+    ungrouped: [...p.layout.ungrouped].map(([bdf, reason]) => ({
+      bdf,
+      reason,
+      text: formatStep({ code: "no-iommu", at: bdf, reason }),
+    })),
+    warnings: [...p.warnings],
+  };
+}
+
+export interface DiffJson {
+  schema: "iommu-atlas/diff@1";
+  source: SourceJson;
+  identical: boolean;
+  membershipEqual: boolean;
+  numbersEqual: boolean;
+  differences: GroupDiff["differences"];
+  explanations: Record<string, StepJson[]>;
+}
+
+export function diffToJson(snapshot: Snapshot, label: string, p: Prediction, d: GroupDiff): DiffJson {
+  const explanations: Record<string, StepJson[]> = {};
+  for (const diff of d.differences) {
+    const bdfs = diff.kind === "membership" ? diff.kernelMembers : diff.kind === "number" ? diff.members : [diff.bdf];
+    for (const b of bdfs) explanations[b] = (p.groups.steps.get(b) ?? []).map((s) => stepToJson(s, b));
+  }
+  return {
+    schema: "iommu-atlas/diff@1",
+    source: sourceToJson(snapshot, label),
+    identical: d.membershipEqual && d.numbersEqual,
+    membershipEqual: d.membershipEqual,
+    numbersEqual: d.numbersEqual,
+    differences: d.differences,
+    explanations,
+  };
+}
