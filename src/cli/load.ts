@@ -1,9 +1,14 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { snapshotFromDesign } from "../core/design/from-design.js";
+import { yamlHasKey } from "../core/design/yaml-source.js";
+import type { YamlProblem } from "../core/design/yaml-source.js";
+import { asciiText } from "../core/fs/file-tree.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
+import { InputError } from "./errors.js";
 import { SourceError } from "./sysfs/errors.js";
 
 export interface Loaded {
@@ -32,5 +37,28 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   });
   if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
   const bytes = new Uint8Array(await readFile(source));
-  return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
+  if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
+  const text = asciiText(bytes);
+  if (yamlHasKey(text, ["devices"])) {
+    const r = snapshotFromDesign(text);
+    if (!r.ok) throw yamlError(source, r.problems);
+    return { snapshot: r.snapshot, label: source };
+  }
+  const firstLine = text.split(/\r?\n/).findIndex((l) => l.trim() !== "");
+  throw new InputError(
+    `${source}:${firstLine + 1}: not a capture archive, sysfs folder or design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass one made by 'iommu-atlas capture', or a design YAML with a devices: list`,
+  );
+}
+
+/** gzip, or a tar header ("ustar" at 257) */
+function isArchive(bytes: Uint8Array): boolean {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
+  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+}
+
+/** one line for the first problem of a YAML input, counting the rest */
+export function yamlError(file: string, problems: readonly YamlProblem[]): InputError {
+  const p = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  return new InputError(`${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`);
 }

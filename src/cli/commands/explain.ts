@@ -60,7 +60,7 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
     splits: splits.map((s) => ({
       change: s.change,
       groupAfter: [...s.groupAfter].sort(),
-      isolationLost: [...members].sort(),
+      stillReachable: [...s.stillReachable],
     })),
     noSplit: members.length > 1 && splits.length === 0 ? noSplitReason(lastStep?.code, lastStep && "via" in lastStep ? lastStep.via : undefined) : null,
     dependsOnUnknownAcs: [...(p.groups.dependsOnUnknown.get(bdf) ?? [])],
@@ -80,7 +80,13 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
     lines.push("what would split it:");
     for (const sp of data.splits) {
       lines.push(`  ${sp.change} → its group becomes {${sp.groupAfter.join(", ")}}`);
-      lines.push(s.yellow(`    but this only tells the kernel to assume isolation: ${data.members.join(", ")} can still reach each other peer to peer without passing the IOMMU`));
+      lines.push(
+        s.yellow(
+          sp.stillReachable.length
+            ? `    but it only tells the kernel to assume isolation: ${sp.stillReachable.join(", ")} can still reach it peer to peer without passing the IOMMU`
+            : "    but it only tells the kernel to assume isolation the hardware does not enforce",
+        ),
+      );
     }
     if (data.noSplit) lines.push(`  nothing: ${data.noSplit}`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildConfig } from "../testing/config-builder.js";
+import { buildConfig } from "../design/synth-config.js";
 import { decodeConfig } from "./decode.js";
 
 const codes = (bytes: Uint8Array, complete = true): string[] => decodeConfig(bytes, { complete }).issues.map((i) => i.code);

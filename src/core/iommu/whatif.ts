@@ -1,4 +1,7 @@
+import { REQ_ACS_FLAGS } from "../regs/acs.js";
 import type { Snapshot } from "../sources/snapshot.js";
+import { busKey, slotOf } from "../topology/address.js";
+import type { PciFunction } from "../topology/model.js";
 import type { GroupPrediction } from "./groups.js";
 import { predict } from "./predict.js";
 import type { PredictOptions, Prediction } from "./predict.js";
@@ -59,7 +62,50 @@ export interface SplitOption {
   readonly change: string;
   readonly options: PredictOptions;
   readonly groupAfter: readonly string[];
-  readonly overrideOnly: boolean;
+  /** functions that could still reach it peer to peer without passing the IOMMU */
+  readonly stillReachable: readonly string[];
+}
+
+/**
+ * Functions whose peer-to-peer traffic toward `bdf` no hardware ACS stops:
+ * for a non-isolating port, everything below the non-isolating ports on
+ * the same bus; for a multifunction device, its non-isolated siblings.
+ */
+export function peerReach(p: Prediction, bdf: string): string[] {
+  const t = p.topology;
+  const fn = t.functions.get(bdf);
+  if (!fn) return [];
+  const out = new Set<string>();
+  const below = (bridge: string): void => {
+    const b = t.functions.get(bridge);
+    if (b?.secondary === undefined) return;
+    for (const c of t.buses.get(busKey(b.segment, b.secondary))?.functions ?? []) {
+      const cf = t.functions.get(c)!;
+      if (cf.bridgeKind) below(c);
+      else out.add(c);
+    }
+  };
+  // climb to the first bridge that does not isolate; its bus is where peers meet
+  for (let cur: PciFunction | undefined = fn; cur; cur = cur.upstream ? t.functions.get(cur.upstream) : undefined) {
+    const up = cur.upstream ? t.functions.get(cur.upstream) : undefined;
+    if (!up) break;
+    if (!p.acs.enabled(up, REQ_ACS_FLAGS).enabled) {
+      const bus = t.buses.get(busKey(up.segment, up.bus));
+      for (const sib of bus?.functions ?? []) {
+        const sf = t.functions.get(sib)!;
+        if (sf.bridgeKind && !p.acs.enabled(sf, REQ_ACS_FLAGS).enabled) below(sib);
+      }
+      break;
+    }
+  }
+  if (fn.multifunction && !p.acs.enabled(fn, REQ_ACS_FLAGS).enabled) {
+    for (const sib of t.buses.get(busKey(fn.segment, fn.bus))?.functions ?? []) {
+      const sf = t.functions.get(sib)!;
+      if (slotOf(sf.devfn) === slotOf(fn.devfn) && !p.acs.enabled(sf, REQ_ACS_FLAGS).enabled) out.add(sib);
+    }
+  }
+  out.delete(bdf);
+  return [...out].sort();
 }
 
 /**
@@ -87,7 +133,7 @@ export function splitOptions(snapshot: Snapshot, base: Prediction, bdf: string, 
     const key = [...after].sort().join(" ");
     if (after.length < members.length && !seen.has(key)) {
       seen.add(key);
-      out.push({ change, options, groupAfter: after, overrideOnly: true });
+      out.push({ change, options, groupAfter: after, stillReachable: peerReach(base, fn.bdf) });
     }
   }
   return out;

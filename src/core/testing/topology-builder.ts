@@ -4,8 +4,8 @@ import { buildTopology } from "../topology/build.js";
 import type { BuildOptions, FunctionInput } from "../topology/build.js";
 import type { Topology } from "../topology/model.js";
 import type { Snapshot } from "../sources/snapshot.js";
-import { buildConfig } from "./config-builder.js";
-import type { SyntheticFunction } from "./config-builder.js";
+import { buildConfig } from "../design/synth-config.js";
+import type { SyntheticFunction } from "../design/synth-config.js";
 
 /** a synthetic function at a BDF (`bb:dd.f` or `dddd:bb:dd.f`) */
 export function fnInput(bdf: string, f: SyntheticFunction, extra: Partial<FunctionInput> = {}): FunctionInput {

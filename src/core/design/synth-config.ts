@@ -1,5 +1,5 @@
 /**
- * Builds synthetic config space images for tests and property tests:
+ * Builds config space images from declared facts (designs, tests):
  * a header plus standard and extended capability chains, laid out the way
  * real hardware does (standard caps from 0x40, extended from 0x100).
  */
