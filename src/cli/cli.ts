@@ -94,6 +94,31 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     setCode(await whatif({ ...o, source }, io));
   });
 
+  predictionOptions(
+    program
+      .command("aliases")
+      .description("per function, the requester IDs its DMA may carry, in walk order, with causes")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/aliases@1)"),
+    false,
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { aliases } = await import("./commands/aliases.js");
+    setCode(await aliases({ ...o, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("whois")
+      .description("which functions can emit a requester ID, and why (exit 1: none)")
+      .argument("<rid>", "requester ID, e.g. 02:00.0 or 0000:02:00.0")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/whois@1)"),
+    false,
+  ).action(async (rid: string, source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { whois } = await import("./commands/aliases.js");
+    setCode(await whois({ ...o, rid, source }, io));
+  });
+
   program
     .command("capture")
     .description("write a capture archive of this host's PCI/IOMMU state")

@@ -3,16 +3,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { BUNDLED_EXAMPLE } from "../load.js";
 import { main } from "../main.js";
-import type { Output } from "../output.js";
+import { recorder as capture } from "../testing.js";
 
 const SHARED = path.resolve("..", "shared", "oracle-cases");
 const archives = existsSync(SHARED) ? readdirSync(SHARED).filter((n) => n.endsWith(".sysfs.tar.gz")) : [];
-
-function capture(): Output & { text: () => string; errors: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out: (s) => out.push(s), err: (s) => err.push(s), color: false, text: () => out.join("\n"), errors: () => err.join("\n") };
-}
 
 describe("diff against the real kernel's groups", () => {
   it("matches the bundled capture exactly (exit 0)", async () => {
