@@ -73,3 +73,14 @@ describe("the command line on good input", () => {
     expect(io.text()).toMatch(/0000:03:00\.0, 0000:03:00\.1, 0000:05:00\.0 can still reach it/);
   });
 });
+
+describe("whatif with an override", () => {
+  it("names what the override gives up: peers below a switch without ACS", async () => {
+    const io = recorder();
+    expect(await main(["whatif", "examples/designs/gpu-behind-switch.yaml", "--cmdline", "pcie_acs_override=downstream"], io)).toBe(0);
+    const text = io.text();
+    expect(text).toMatch(/^6 groups before, 9 after/);
+    expect(text).toMatch(/split: \{0000:02:10\.0, 0000:04:00\.0\} → \{0000:02:10\.0\} \{0000:04:00\.0\}/);
+    expect(text).toMatch(/isolation lost: 0000:04:00\.0 is split off only by the override; 0000:03:00\.0, 0000:03:00\.1, 0000:05:00\.0 can still reach it/);
+  });
+});

@@ -50,8 +50,8 @@ export async function whatif(opts: WhatIfOptions, io: Output): Promise<number> {
     if (c.kind === "split") lines.push(`split: {${c.before.join(", ")}} → ${c.after.map((g) => `{${g.join(", ")}}`).join(" ")}`);
     else lines.push(`merged: ${c.before.map((g) => `{${g.join(", ")}}`).join(" + ")} → {${c.after.join(", ")}}`);
   }
-  for (const g of r.isolationLost) {
-    lines.push(s.yellow(`isolation lost: ${g.join(", ")} are split only by the override; they can still reach each other peer to peer without the IOMMU`));
+  for (const x of r.isolationLost) {
+    lines.push(s.yellow(`isolation lost: ${x.bdf} is split off only by the override; ${x.reachable.join(", ")} can still reach it peer to peer without passing the IOMMU`));
   }
   for (const w of r.after.warnings) lines.push(s.yellow(`warning: ${w}`));
   io.out(lines.join("\n"));

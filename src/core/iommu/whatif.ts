@@ -16,10 +16,11 @@ export interface WhatIf {
   readonly after: Prediction;
   readonly changes: readonly GroupChange[];
   /**
-   * groups that split only because an override claims isolation the
-   * hardware lacks: devices in them can still reach each other peer to peer
+   * functions split off only because an override claims isolation the
+   * hardware lacks, with the functions that can still reach them peer to
+   * peer without passing the IOMMU
    */
-  readonly isolationLost: readonly (readonly string[])[];
+  readonly isolationLost: readonly { readonly bdf: string; readonly reachable: readonly string[] }[];
 }
 
 function partition(g: GroupPrediction): string[][] {
@@ -53,7 +54,17 @@ export function whatIf(snapshot: Snapshot, before: PredictOptions, after: Predic
   const changes = compareGroups(b.groups, a.groups);
   // an override (pcie_acs_override) splits by assumption, not by hardware ACS
   const overrideNew = a.override !== undefined && b.override === undefined;
-  const isolationLost = overrideNew ? changes.filter((c) => c.kind === "split").map((c) => (c as { before: readonly string[] }).before) : [];
+  const isolationLost: { bdf: string; reachable: string[] }[] = [];
+  if (overrideNew) {
+    for (const c of changes) {
+      if (c.kind !== "split") continue;
+      for (const bdf of c.before) {
+        if (b.topology.functions.get(bdf)?.bridgeKind) continue;
+        const reachable = peerReach(b, bdf);
+        if (reachable.length > 0) isolationLost.push({ bdf, reachable });
+      }
+    }
+  }
   return { before: b, after: a, changes, isolationLost };
 }
 
