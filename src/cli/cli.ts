@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import type { Output } from "./output.js";
 import { UsageError } from "./errors.js";
 import { collect } from "./options.js";
+import { VERSION } from "./version.js";
 import type { PredictFlags } from "./options.js";
 
 /** the options every group prediction takes */
@@ -18,6 +19,7 @@ function predictionOptions(cmd: Command, withAcs = true): Command {
 export function buildProgram(io: Output, setCode: (code: number) => void): Command {
   const program = new Command("iommu-atlas")
     .description("Shows which PCI devices an IOMMU can really keep apart, and why.")
+    .version(VERSION, "-V, --version")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s.trimEnd()),
