@@ -6,7 +6,7 @@
  * from offset 48, each starting with u16 type and u16 length.
  */
 import { ByteReader } from "../bytes/reader.js";
-import { parseAcpiHeader } from "./header.js";
+import { parseAcpiHeader, walkStructures } from "./header.js";
 import type { AcpiTableHeader } from "./header.js";
 import type { AcpiIssue } from "./issues.js";
 
@@ -152,26 +152,7 @@ export function parseDmar(bytes: Uint8Array): DmarTable {
   }
 
   const structures: DmarStructure[] = [];
-  let offset = DMAR_STRUCTURES_OFFSET;
-  while (offset < r.length) {
-    const available = r.length - offset;
-    const type = r.u16(offset);
-    const length = r.u16(offset + 2);
-    if (type === undefined || length === undefined) {
-      issues.push({ code: "structure-header-truncated", table: TABLE, offset, available });
-      break;
-    }
-    if (length === 0) {
-      issues.push({ code: "structure-zero-length", table: TABLE, offset, type });
-      break;
-    }
-    if (length > available) {
-      issues.push({ code: "structure-past-end", table: TABLE, offset, type, length, available });
-      break;
-    }
-    structures.push(readStructure(r, offset, type, length, issues));
-    offset += length;
-  }
+  walkStructures(r, DMAR_STRUCTURES_OFFSET, TABLE, 2, issues, (offset, type, length) => structures.push(readStructure(r, offset, type, length, issues)));
 
   checkDrhds(structures, issues);
   return {

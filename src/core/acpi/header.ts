@@ -90,3 +90,39 @@ export function parseAcpiHeader(bytes: Uint8Array, expectedSignature: string): A
   };
   return { header, end, issues };
 }
+
+/**
+ * Walks the type/length-prefixed structures that follow a table's fixed
+ * part (DMAR remapping structures, IVRS blocks): each starts with a type
+ * (`typeSize` bytes) and a u16 length at +2. Stops, with an issue, at a
+ * truncated header, a zero length or a structure running past the end.
+ */
+export function walkStructures(
+  r: ByteReader,
+  start: number,
+  table: string,
+  typeSize: 1 | 2,
+  issues: AcpiIssue[],
+  visit: (offset: number, type: number, length: number) => void,
+): void {
+  let offset = start;
+  while (offset < r.length) {
+    const available = r.length - offset;
+    const type = typeSize === 1 ? r.u8(offset) : r.u16(offset);
+    const length = r.u16(offset + 2);
+    if (type === undefined || length === undefined) {
+      issues.push({ code: "structure-header-truncated", table, offset, available });
+      return;
+    }
+    if (length === 0) {
+      issues.push({ code: "structure-zero-length", table, offset, type });
+      return;
+    }
+    if (length > available) {
+      issues.push({ code: "structure-past-end", table, offset, type, length, available });
+      return;
+    }
+    visit(offset, type, length);
+    offset += length;
+  }
+}

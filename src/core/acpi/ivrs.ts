@@ -6,7 +6,7 @@
  * u16 length and u16 device id.
  */
 import { ByteReader } from "../bytes/reader.js";
-import { parseAcpiHeader } from "./header.js";
+import { parseAcpiHeader, walkStructures } from "./header.js";
 import type { AcpiTableHeader } from "./header.js";
 import type { AcpiIssue } from "./issues.js";
 
@@ -251,26 +251,7 @@ export function parseIvrs(bytes: Uint8Array): IvrsTable {
   }
 
   const blocks: IvrsBlock[] = [];
-  let offset = IVRS_BLOCKS_OFFSET;
-  while (offset < r.length) {
-    const available = r.length - offset;
-    const type = r.u8(offset);
-    const length = r.u16(offset + 2);
-    if (type === undefined || length === undefined) {
-      issues.push({ code: "structure-header-truncated", table: TABLE, offset, available });
-      break;
-    }
-    if (length === 0) {
-      issues.push({ code: "structure-zero-length", table: TABLE, offset, type });
-      break;
-    }
-    if (length > available) {
-      issues.push({ code: "structure-past-end", table: TABLE, offset, type, length, available });
-      break;
-    }
-    blocks.push(readBlock(r, offset, type, length, issues));
-    offset += length;
-  }
+  walkStructures(r, IVRS_BLOCKS_OFFSET, TABLE, 1, issues, (offset, type, length) => blocks.push(readBlock(r, offset, type, length, issues)));
   if (r.length === IVRS_BLOCKS_OFFSET) {
     issues.push({ code: "ivrs-no-blocks", table: TABLE, offset: IVRS_BLOCKS_OFFSET });
   }
