@@ -9,6 +9,11 @@
 #   --redact    zero each function's Device Serial Number in config space
 #   --root DIR  read DIR/sys and DIR/proc instead of /sys and /proc
 #
+# For a Switchtec NT endpoint (vendor 0x11f8 or 0x1055, class 0x0680xx) it
+# also reads, as root and with plain reads only, the few BAR0 registers the
+# kernel's DMA-alias quirk reads, into resource0.excerpt beside the
+# function's other files.
+#
 # Exit: 0 written, 1 usage or write error, 2 no PCI functions found.
 set -u
 
@@ -69,6 +74,7 @@ mkdir "$stage"
 unreadable=0
 truncated=0
 serials=0
+ntbfail=0
 
 # copy_file REL: copies ROOT/REL into the stage; absent is silent, unreadable warns
 copy_file() {
@@ -125,6 +131,69 @@ zero_dsn() {
   serials=$((serials + zd_hit))
 }
 
+# is_switchtec_nt DIR: the staged vendor and class files say Switchtec NT
+# endpoint (vendor 0x11f8 or 0x1055, class 0x0680xx), the texts collect.ts matches
+is_switchtec_nt() {
+  [ -f "$1/vendor" ] && [ -f "$1/class" ] || return 1
+  case $(cat "$1/vendor") in 0x11f8 | 0x1055) ;; *) return 1 ;; esac
+  case $(cat "$1/class") in 0x0680[0-9a-f][0-9a-f]) return 0 ;; *) return 1 ;; esac
+}
+
+# le32 N: N as four little-endian bytes
+le32() {
+  # shellcheck disable=SC2059 # the format is built to hold octal escapes
+  printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+
+# bar_record BAR OFFSET LENGTH: reads LENGTH bytes at OFFSET of BAR (both
+# multiples of 4) into $work/bar with plain reads (dd, never mmap, never a
+# write) and appends them to $work/excerpt as {u32 offset, u32 length, bytes};
+# an empty read (past the end) adds nothing; a read error fails
+bar_record() {
+  dd if="$1" of="$work/bar" bs=4 skip=$(($2 / 4)) count=$(($3 / 4)) 2>/dev/null || return 1
+  br_len=$(($(wc -c <"$work/bar")))
+  [ "$br_len" -gt 0 ] || return 0
+  { le32 "$2" && le32 "$br_len" && cat "$work/bar"; } >>"$work/excerpt"
+}
+
+# ntb_excerpt BAR OUT: writes OUT, the resource0.excerpt of a Switchtec NT
+# endpoint: magic "IAGASEX1", then the records the DMA-alias quirk needs:
+# ntb_info (0x10000, 64 bytes), then per partition of the endpoint map (low
+# word, high word at +0x08 and at +0x24 where the kernel reads it, own
+# partition left out) its req_id_table_size dword and, for sizes 1..512, its
+# req_id_table. Same bytes as readNtbExcerpt in collect.ts.
+ntb_excerpt() {
+  ne_bar=$1
+  ne_out=$2
+  printf 'IAGASEX1' >"$work/excerpt" || return 1
+  bar_record "$ne_bar" 65536 64 || return 1
+  # shellcheck disable=SC2046 # word splitting wanted
+  set -- $(od -An -tu1 -N 64 "$work/bar")
+  if [ $# -eq 64 ]; then
+    ne_own=$(($2 & 63))
+    ne_lo=$(($5 | $6 << 8 | $7 << 16 | $8 << 24))
+    ne_hi=$(($9 | ${10} << 8 | ${11} << 16 | ${12} << 24 | ${37} | ${38} << 8 | ${39} << 16 | ${40} << 24))
+    ne_p=0
+    while [ "$ne_p" -lt 64 ]; do
+      if [ "$ne_p" -lt 32 ]; then ne_w=$ne_lo; else ne_w=$ne_hi; fi
+      if [ "$ne_p" -ne "$ne_own" ] && [ $(((ne_w >> (ne_p & 31)) & 1)) -eq 1 ]; then
+        ne_ctrl=$((0x14000 + ne_p * 0x2000))
+        bar_record "$ne_bar" $((ne_ctrl + 0x1c)) 4 || return 1
+        # shellcheck disable=SC2046
+        set -- $(od -An -tu1 "$work/bar")
+        if [ $# -eq 4 ]; then
+          ne_size=$(($1 | $2 << 8))
+          if [ "$ne_size" -ge 1 ] && [ "$ne_size" -le 512 ]; then
+            bar_record "$ne_bar" $((ne_ctrl + 0x400)) $((ne_size * 4)) || return 1
+          fi
+        fi
+      fi
+      ne_p=$((ne_p + 1))
+    done
+  fi
+  mv "$work/excerpt" "$ne_out"
+}
+
 # functions: follow each bus link to its folder under sys/devices
 if [ -z "$root" ]; then rootreal=/; else rootreal=$(cd -P "$root" && pwd -P) || exit 1; fi
 mkdir -p "$stage/sys/bus/pci/devices"
@@ -149,6 +218,14 @@ for link in "$devices"/*; do
   if [ -f "$stage/$rel/config" ]; then
     [ $(($(wc -c <"$stage/$rel/config"))) -ge 256 ] || truncated=$((truncated + 1))
     [ "$redact" = 0 ] || zero_dsn "$stage/$rel/config"
+  fi
+  # Switchtec NT endpoint: the BAR0 registers the DMA-alias quirk reads (root only)
+  if is_switchtec_nt "$stage/$rel"; then
+    if ! ntb_excerpt "$root/$rel/resource0" "$stage/$rel/resource0.excerpt"; then
+      rm -f "$work/excerpt"
+      warn "Switchtec NT registers unreadable, skipped: $rel/resource0"
+      ntbfail=$((ntbfail + 1))
+    fi
   fi
   functions=$((functions + 1))
 done
@@ -199,5 +276,7 @@ echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU 
   warn "note: config space shorter than 256 bytes on $(plural "$truncated" function); not root? run as root for capabilities (ACS, PCIe)"
 [ "$groups" -gt 0 ] || warn "note: no IOMMU groups: the kernel runs without an IOMMU"
 [ "$unreadable" -eq 0 ] || warn "note: $(plural "$unreadable" file) unreadable, skipped"
+[ "$ntbfail" -eq 0 ] ||
+  warn "note: Switchtec NT registers (resource0) unreadable on $(plural "$ntbfail" function); proxy aliases stay unknown; capture as root on the host with the NT function"
 [ "$serials" -eq 0 ] || warn "note: redacted: device serial number zeroed on $(plural "$serials" function)"
 exit 0

@@ -121,6 +121,46 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     setCode(await whois({ ...o, rid, source }, io));
   });
 
+  predictionOptions(
+    program
+      .command("units")
+      .description("the IOMMU units (DMAR / IVRS), their scopes, what each covers and what none covers")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/units@1)"),
+    false,
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { units } = await import("./commands/units.js");
+    setCode(await units({ ...o, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("context-table")
+      .description("the IOMMU entries Linux programs for --assign BDF=DOMAIN, with the alias behind each; exit 1 on conflicts")
+      .argument(sourceArg, sourceHelp)
+      .option("--assign <bdf=domain>", "attach a function to a domain, e.g. 0000:02:01.0=vm1 ('identity' for pass-through, 'blocked'); repeatable", collect)
+      .option("--mode <mode>", "VT-d table mode: legacy (default) or scalable")
+      .option("--address-width <bits>", "page-table width of the domains: 39, 48 (default) or 57")
+      .option("--json", "machine-readable output (schema iommu-atlas/context-table@1)"),
+    false,
+  ).action(async (source: string | undefined, o: PredictFlags & { json?: boolean; assign?: string[]; mode?: string; addressWidth?: string }) => {
+    const { contextTable } = await import("./commands/context-table.js");
+    setCode(await contextTable({ ...o, source }, io));
+  });
+
+  predictionOptions(
+    program
+      .command("check")
+      .description("check a VM assignment plan before boot: exit 0 safe, 1 unsafe, 2 bad input")
+      .argument("<plan>", "the plan file (YAML, see docs/plan.md)")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/check@1)"),
+    false,
+  ).action(async (plan: string, source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { check } = await import("./commands/check.js");
+    setCode(await check({ ...o, plan, source }, io));
+  });
+
   program
     .command("capture")
     .description("write a capture archive of this host's PCI/IOMMU state")

@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, readdir, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { predict } from "../../core/iommu/predict.js";
+import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { readSource, writeArchive } from "./archive.js";
 import { collectSysfs } from "./collect.js";
 import { makeFakeSysfs, treeListing } from "./fake-sysfs.js";
@@ -113,6 +115,47 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
     const r = runScript(["--redact", "--root", root, "-o", out], [dash as string]);
     expect(r.status).toBe(0);
     expect(treeListing(await readSource(out))).toEqual(treeListing((await collectSysfs(root, { redact: true })).tree));
+  });
+
+  it("excerpts a Switchtec NT endpoint's registers byte for byte like collectSysfs, and the archive predicts its aliases", async () => {
+    const root = await fakeRoot({ switchtec: "registers" });
+    const out = path.join(tmp, "ntb.tar.gz");
+    const r = runScript(["--root", root, "-o", out]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const fromSh = await readSource(out);
+    const fromTs = (await collectSysfs(root)).tree;
+    expect(treeListing(fromSh).filter((l) => l.includes("resource0"))).toHaveLength(1);
+    expect(treeListing(fromSh)).toEqual(treeListing(fromTs));
+    const p = predict(snapshotFromSysfs(fromSh));
+    expect(p.ntb.get("0000:03:00.1")?.status).toBe("from-registers");
+    expect(p.props("0000:03:00.1").aliasDevfns).toEqual([0x80, 0x81, 0x88]);
+  });
+
+  it("keeps short reads at the end of resource0 the same way", async () => {
+    const root = await fakeRoot({ switchtec: "short" });
+    const out = path.join(tmp, "ntb-short.tar.gz");
+    expect(runScript(["--root", root, "-o", out]).status).toBe(0);
+    expect(treeListing(await readSource(out))).toEqual(treeListing((await collectSysfs(root)).tree));
+  });
+
+  it("an unreadable resource0 gives a warning and no excerpt, like collectSysfs", async () => {
+    const root = await fakeRoot({ switchtec: "unreadable" });
+    const out = path.join(tmp, "ntb-unreadable.tar.gz");
+    const r = runScript(["--root", root, "-o", out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("Switchtec NT registers unreadable, skipped: sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.1/resource0");
+    expect(r.stderr).toContain("note: Switchtec NT registers (resource0) unreadable on 1 function; proxy aliases stay unknown");
+    const fromSh = await readSource(out);
+    expect(treeListing(fromSh).some((l) => l.includes("resource0"))).toBe(false);
+    expect(treeListing(fromSh)).toEqual(treeListing((await collectSysfs(root)).tree));
+  });
+
+  it.skipIf(!dash)(`excerpts the same bytes under dash${dash ? "" : " (skipped: dash is not installed)"}`, async () => {
+    const root = await fakeRoot({ switchtec: "registers" });
+    const out = path.join(tmp, "ntb-dash.tar.gz");
+    expect(runScript(["--root", root, "-o", out], [dash as string]).status).toBe(0);
+    expect(treeListing(await readSource(out))).toEqual(treeListing((await collectSysfs(root)).tree));
   });
 
   it("busybox tar extracts writeArchive output back to the same tree", async () => {

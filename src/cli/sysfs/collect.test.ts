@@ -4,8 +4,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { dirname, resolveLink } from "../../core/fs/file-tree.js";
+import { predict } from "../../core/iommu/predict.js";
+import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
+import { encodeExcerpt } from "../../core/switchtec/excerpt.js";
+import { proxyAliases } from "../../core/switchtec/proxy-aliases.js";
 import { collectSysfs } from "./collect.js";
-import { FAKE_HOSTNAME, FAKE_SERIAL, makeFakeSysfs } from "./fake-sysfs.js";
+import { FAKE_HOSTNAME, FAKE_SERIAL, fakeNtResource0, makeFakeSysfs } from "./fake-sysfs.js";
+import { describeNotes } from "./notes.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -137,5 +142,72 @@ describe("collectSysfs", () => {
       expect(dev && tree.get(dev)).toEqual({ kind: "dir" });
     }
     expect([...tree.keys()].some((k) => k.includes("hostname"))).toBe(false);
+  });
+
+  describe("Switchtec NT endpoint registers", () => {
+    const NT_DIR = "sys/devices/pci0000:00/0000:00:1d.0/0000:03:00.1";
+    const bar = fakeNtResource0();
+    const at = (offset: number, size: number) => ({ offset, bytes: bar.subarray(offset, offset + size) });
+
+    it("reads only the ranges the quirk reads into resource0.excerpt, never resource0 itself", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "registers" });
+      const { tree, notes } = await collectSysfs(tmp);
+      expect(notes).toEqual([]);
+      expect(tree.has(`${NT_DIR}/resource0`)).toBe(false);
+      // ntb_info; partitions 0, 2, 3 from ep_map 0xf minus own 1; 32 from the dword at 0x10024
+      const expected = encodeExcerpt([
+        at(0x10000, 0x40),
+        at(0x1401c, 4),
+        at(0x14400, 8),
+        at(0x1801c, 4),
+        at(0x18400, 4),
+        at(0x1a01c, 4),
+        at(0x5401c, 4),
+      ]);
+      expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({ kind: "file", data: expected });
+      // other functions get no excerpt
+      expect([...tree.keys()].filter((k) => k.endsWith(".excerpt"))).toEqual([`${NT_DIR}/resource0.excerpt`]);
+    });
+
+    it("round trip: capture → snapshot → the quirk's aliases and warnings → the prediction", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "registers" });
+      const snapshot = snapshotFromSysfs((await collectSysfs(tmp)).tree);
+      const image = snapshot.ntb?.get("0000:03:00.1");
+      expect(image?.issues).toEqual([]);
+      const r = proxyAliases(image!);
+      expect(r.status).toBe("ok");
+      expect(r.devfns).toEqual([0x80, 0x81, 0x88]);
+      expect(r.warnings).toEqual([
+        { text: "Partition 3 table_sz 0", partition: 3 },
+        { text: "Partition 32 table_sz 0", partition: 32 },
+      ]);
+      const p = predict(snapshot);
+      expect(p.ntb.get("0000:03:00.1")?.status).toBe("from-registers");
+      expect(p.props("0000:03:00.1").aliasDevfns).toEqual([0x80, 0x81, 0x88]);
+    });
+
+    it("a read that stops at the end of resource0 keeps what it got", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "short" });
+      const { tree, notes } = await collectSysfs(tmp);
+      expect(notes).toEqual([]);
+      const expected = encodeExcerpt([at(0x10000, 0x40), at(0x1401c, 4), at(0x14400, 8), at(0x1801c, 4), at(0x18400, 2)]);
+      expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({ kind: "file", data: expected });
+      const r = proxyAliases(snapshotFromSysfs(tree).ntb!.get("0000:03:00.1")!);
+      expect(r.status).toBe("incomplete");
+      expect(r.devfns).toEqual([0x80, 0x81]);
+      expect(r.missing.map((m) => m.register)).toEqual(["ntb_ctrl[2].req_id_table[0]", "ntb_ctrl[3].req_id_table_size", "ntb_ctrl[32].req_id_table_size"]);
+    });
+
+    it("an unreadable resource0 gives a note and no excerpt; the prediction calls the aliases unknown", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "unreadable" });
+      const { tree, notes } = await collectSysfs(tmp);
+      expect(notes).toEqual([{ code: "ntb-registers-unread", bdf: "0000:03:00.1", reason: "EISDIR" }]);
+      expect(describeNotes(notes)).toEqual([
+        "Switchtec NT registers (resource0) unreadable on 1 function: 0000:03:00.1 (EISDIR); proxy aliases stay unknown; capture as root on the host with the NT function",
+      ]);
+      expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
+      const p = predict(snapshotFromSysfs(tree));
+      expect(p.ntb.get("0000:03:00.1")?.status).toBe("unknown");
+    });
   });
 });

@@ -1,6 +1,16 @@
-import { readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { open, readdir, readFile, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
-import { dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
+import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
+import {
+  EXCERPT_FILE,
+  EXCERPT_SOURCE_FILE,
+  NTB_INFO_RANGE,
+  encodeExcerpt,
+  partitionsToCapture,
+  tableRange,
+  tableSizeRange,
+} from "../../core/switchtec/excerpt.js";
+import type { GasRange, GasRegion } from "../../core/switchtec/gas-image.js";
 import { errnoCode } from "./errors.js";
 import type { CaptureNote } from "./notes.js";
 import { zeroDeviceSerial } from "./redact.js";
@@ -38,6 +48,50 @@ const CONFIG_FULL_SIZE = 256;
 /** absent is data, not an error */
 const ABSENT = new Set(["ENOENT", "ENOTDIR"]);
 
+/**
+ * Switchtec NT endpoints, whose BAR0 registers a capture excerpts: the
+ * `vendor` and `class` file texts (vendor 0x11f8 or 0x1055, class 0x0680xx).
+ * capture.sh matches the same texts.
+ */
+const NT_VENDOR_TEXT = /^0x(11f8|1055)$/;
+const NT_CLASS_TEXT = /^0x0680[0-9a-f]{2}$/;
+
+/**
+ * Reads the BAR0 ranges the Switchtec DMA-alias quirk reads from `file`
+ * (a function's `resource0`) with plain positioned reads: never mmap, never
+ * a write. Returns the `resource0.excerpt` bytes (format in
+ * core/switchtec/excerpt.ts); a read that stops at the end of the file
+ * gives a shorter record. Throws the fs error when the file cannot be
+ * opened or read.
+ */
+export async function readNtbExcerpt(file: string): Promise<Uint8Array> {
+  const fh = await open(file, "r");
+  try {
+    const read = async (range: GasRange): Promise<GasRegion> => {
+      const bytes = new Uint8Array(range.size);
+      let got = 0;
+      while (got < range.size) {
+        const { bytesRead } = await fh.read(bytes, got, range.size - got, range.offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return { offset: range.offset, bytes: bytes.subarray(0, got) };
+    };
+    const info = await read(NTB_INFO_RANGE);
+    const records = [info];
+    for (const p of partitionsToCapture(info.bytes)) {
+      const size = await read(tableSizeRange(p));
+      records.push(size);
+      if (size.bytes.byteLength < 4) continue;
+      const table = tableRange(p, size.bytes[0]! | (size.bytes[1]! << 8));
+      if (table) records.push(await read(table));
+    }
+    return encodeExcerpt(records);
+  } finally {
+    await fh.close();
+  }
+}
+
 export interface CollectOptions {
   /** zero Device Serial Numbers in config space */
   readonly redact?: boolean;
@@ -48,7 +102,9 @@ export interface CollectOptions {
  * holding `sys/` and `proc/`; `/` for the live host) into a FileTree:
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
  * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
- * `proc/cmdline` and `proc/sys/kernel/osrelease`. Symlinks stay symlinks with
+ * `proc/cmdline` and `proc/sys/kernel/osrelease`, and for Switchtec NT
+ * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
+ * reads (root only). Symlinks stay symlinks with
  * the kernel's target text; every ancestor folder is a dir entry.
  *
  * Never throws for unreadable content: what cannot be read is left out and
@@ -98,6 +154,18 @@ export async function collectSysfs(
   const addDir = (rel: string): void => {
     tree.set(rel, { kind: "dir" });
   };
+  const addNtbExcerpt = async (devRel: string, bdf: string): Promise<void> => {
+    const text = (name: string): string => {
+      const e = tree.get(`${devRel}/${name}`);
+      return e?.kind === "file" ? asciiText(e.data).replace(/\n+$/, "") : "";
+    };
+    if (!NT_VENDOR_TEXT.test(text("vendor")) || !NT_CLASS_TEXT.test(text("class"))) return;
+    try {
+      tree.set(`${devRel}/${EXCERPT_FILE}`, { kind: "file", data: await readNtbExcerpt(abs(`${devRel}/${EXCERPT_SOURCE_FILE}`)) });
+    } catch (err) {
+      notes.push({ code: "ntb-registers-unread", bdf, reason: errnoCode(err) ?? "EIO" });
+    }
+  };
 
   const rootReal = await realpath(root).catch(() => undefined);
   const bdfs = rootReal === undefined ? undefined : await list(PCI_DEVICES_DIR);
@@ -143,6 +211,7 @@ export async function collectSysfs(
       }
     }
     for (const name of FUNCTION_LINKS) await addLink(`${devRel}/${name}`);
+    await addNtbExcerpt(devRel, bdf);
   }
 
   const groups = await list(IOMMU_GROUPS_DIR);

@@ -11,6 +11,43 @@ export interface FakeSysfsOptions {
   readonly unprivileged?: boolean;
   /** add a chain of 19 bridges: paths past 256 characters (beyond ustar's name + prefix), link targets past 100 */
   readonly deep?: boolean;
+  /**
+   * add a Switchtec PFX 8536 behind root port 00:1d.0: upstream port 03:00.0
+   * and NT endpoint 03:00.1 with a fake `resource0` (FAKE_NT_REGISTERS);
+   * "short": the file ends inside partition 2's table; "unreadable": a
+   * folder stands where resource0 should be
+   */
+  readonly switchtec?: "registers" | "short" | "unreadable";
+}
+
+/** what the fake NT endpoint's resource0 holds (TV16 plus a size-0 partition and the 0x10024 slip) */
+export const FAKE_NT_REGISTERS = {
+  own: 1,
+  /** partitions 0..3 have NT endpoints */
+  epMapLo: 0x0000000f,
+  /** ntp_info[0].target_part_low: the kernel reads it as ep_map's high word → partition 32 */
+  at0x10024: 0x00000001,
+  partitions: { 0: [0x00000101, 0x00000103], 2: [0x00000111], 3: [], 32: [] } as Record<number, number[]>,
+  /** bytes in the file; "short" cuts it at 0x18402 */
+  size: 0x56000,
+} as const;
+
+/** the NT endpoint's resource0: noise everywhere, the quirk's registers as FAKE_NT_REGISTERS says */
+export function fakeNtResource0(short = false): Uint8Array {
+  const r = FAKE_NT_REGISTERS;
+  const b = new Uint8Array(r.size);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 13 + 7) & 0xff;
+  const v = new DataView(b.buffer);
+  v.setUint8(0x10001, r.own);
+  v.setUint32(0x10004, r.epMapLo, true);
+  v.setUint32(0x10008, 0, true);
+  v.setUint32(0x10024, r.at0x10024, true);
+  for (const [p, entries] of Object.entries(r.partitions)) {
+    const ctrl = 0x14000 + Number(p) * 0x2000;
+    v.setUint32(ctrl + 0x1c, entries.length | (0x0400 << 16), true); // size, table offset
+    entries.forEach((e, i) => v.setUint32(ctrl + 0x400 + 4 * i, e, true));
+  }
+  return short ? b.slice(0, 0x18402) : b;
 }
 
 /** a function in the fake tree: its path below sys/devices, group and driver */
@@ -20,6 +57,12 @@ interface FakeFunction {
   readonly driver?: string;
   readonly dsnAt?: number;
   readonly resetMethod?: string;
+  readonly vendor?: number;
+  readonly device?: number;
+  readonly classCode?: number;
+  /** sets the multifunction bit of the header type */
+  readonly multifunction?: boolean;
+  readonly resource0?: Uint8Array | "unreadable";
 }
 
 /**
@@ -80,20 +123,41 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
       fns.push({ devPath: parent, group: 3, driver: "pcieport", dsnAt: 0x180 });
     }
   }
+  if (opts.switchtec) {
+    const sw = { vendor: 0x11f8, device: 0x8536 };
+    fns.push(
+      { devPath: "pci0000:00/0000:00:1d.0", group: 4, driver: "pcieport" },
+      { devPath: "pci0000:00/0000:00:1d.0/0000:03:00.0", group: 5, driver: "pcieport", multifunction: true, ...sw },
+      {
+        devPath: "pci0000:00/0000:00:1d.0/0000:03:00.1",
+        group: 6,
+        driver: "switchtec",
+        ...sw,
+        classCode: 0x068000,
+        resource0: opts.switchtec === "unreadable" ? "unreadable" : fakeNtResource0(opts.switchtec === "short"),
+      },
+    );
+  }
   const bdfs: string[] = [];
   for (const [i, fn] of fns.entries()) {
     const bdf = path.posix.basename(fn.devPath);
     bdfs.push(bdf);
     const dir = `sys/devices/${fn.devPath}`;
     const bridge = fn.driver === "pcieport";
-    let config = fakeConfig(0x8086, 0x1000 + i, bridge ? 0x060400 : 0x020000, fn.dsnAt);
+    const vendor = fn.vendor ?? 0x8086;
+    const device = fn.device ?? 0x1000 + i;
+    const classCode = fn.classCode ?? (bridge ? 0x060400 : 0x020000);
+    let config = fakeConfig(vendor, device, classCode, fn.dsnAt);
+    if (fn.multifunction) config[0x0e] = 0x80;
     if (opts.unprivileged) config = config.slice(0, 64);
     await put(root, `${dir}/config`, config);
-    await put(root, `${dir}/vendor`, "0x8086\n");
-    await put(root, `${dir}/device`, `0x${(0x1000 + i).toString(16)}\n`);
+    await put(root, `${dir}/vendor`, `0x${vendor.toString(16).padStart(4, "0")}\n`);
+    await put(root, `${dir}/device`, `0x${device.toString(16)}\n`);
     await put(root, `${dir}/subsystem_vendor`, "0x8086\n");
     await put(root, `${dir}/subsystem_device`, "0x0000\n");
-    await put(root, `${dir}/class`, bridge ? "0x060400\n" : "0x020000\n");
+    await put(root, `${dir}/class`, `0x${classCode.toString(16).padStart(6, "0")}\n`);
+    if (fn.resource0 === "unreadable") await mkdir(path.join(root, dir, "resource0"), { recursive: true });
+    else if (fn.resource0) await put(root, `${dir}/resource0`, fn.resource0);
     await put(root, `${dir}/revision`, "0x01\n");
     await put(root, `${dir}/numa_node`, "-1\n");
     await put(root, `${dir}/irq`, `${16 + i}\n`);

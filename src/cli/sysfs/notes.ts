@@ -16,7 +16,9 @@ export type CaptureNote =
   /** no sys/kernel/iommu_groups entries: no IOMMU active */
   | { readonly code: "no-iommu-groups" }
   /** neither a DMAR nor an IVRS ACPI table exists */
-  | { readonly code: "no-iommu-table" };
+  | { readonly code: "no-iommu-table" }
+  /** a Switchtec NT endpoint's resource0 could not be read (not root, or no plain reads): no excerpt */
+  | { readonly code: "ntb-registers-unread"; readonly bdf: string; readonly reason: string };
 
 type NoteOf<C extends CaptureNote["code"]> = Extract<CaptureNote, { code: C }>;
 
@@ -64,6 +66,18 @@ export function describeNotes(notes: readonly CaptureNote[]): string[] {
   }
   if (notes.some((n) => n.code === "no-iommu-table")) {
     lines.push("no DMAR or IVRS ACPI table: the firmware describes no IOMMU");
+  }
+  const ntb = ofCode(notes, "ntb-registers-unread");
+  if (ntb.length > 0) {
+    // Linux gives a memory BAR's resource file only an mmap method: plain reads fail with EIO
+    const hint = ntb.some((n) => n.reason === "EACCES" || n.reason === "EPERM")
+      ? "run as root to read them"
+      : ntb.some((n) => n.reason === "EIO")
+        ? "EIO: this kernel maps resource0 but does not let it be read"
+        : "capture as root on the host with the NT function";
+    lines.push(
+      `Switchtec NT registers (resource0) unreadable on ${plural(ntb.length, "function")}: ${some(ntb.map((n) => `${n.bdf} (${n.reason})`))}; proxy aliases stay unknown; ${hint}`,
+    );
   }
   const zeroed = ofCode(notes, "dsn-zeroed");
   if (zeroed.length > 0) {

@@ -2,9 +2,11 @@ import { z } from "zod";
 import { decodeConfig } from "../config/decode.js";
 import { ACS_FLAG_NAMES, PCI_ACS_CR, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_UF } from "../regs/acs.js";
 import type { Snapshot } from "../sources/snapshot.js";
-import { busKey, parseBdf } from "../topology/address.js";
+import type { GasImage } from "../switchtec/gas-image.js";
+import { busKey, formatBdf, parseBdf } from "../topology/address.js";
 import { buildTopology } from "../topology/build.js";
 import type { FunctionInput } from "../topology/build.js";
+import { switchtecImage, switchtecTable } from "./switchtec-table.js";
 import { buildConfig } from "./synth-config.js";
 import type { SyntheticFunction } from "./synth-config.js";
 import { parseYaml } from "./yaml-source.js";
@@ -62,6 +64,8 @@ const device = z
       .strict()
       .optional(),
     driver: z.string().optional(),
+    /** a Switchtec NT endpoint's partition table (switchtec-table.ts) */
+    switchtec: switchtecTable.optional(),
   })
   .strict();
 
@@ -150,6 +154,14 @@ export function snapshotFromDesign(text: string): DesignResult {
     const { config, issues } = decodeConfig(buildConfig(synth), { complete: true });
     return { segment: a.segment, bus: a.bus, devfn: a.devfn, config, configIssues: issues, driver: d.driver };
   });
+  const ntb = new Map<string, GasImage>();
+  design.devices.forEach((d, i) => {
+    if (!d.switchtec) return;
+    const r = switchtecImage(d.switchtec, i, inputs[i]!.config, parsed);
+    problems.push(...r.problems);
+    const a = parseBdf(d.bdf)!;
+    if (r.image) ntb.set(formatBdf(a.segment, a.bus, a.devfn), r.image);
+  });
   if (problems.length > 0) return { ok: false, problems };
   const topology = buildTopology(inputs);
   return {
@@ -162,6 +174,7 @@ export function snapshotFromDesign(text: string): DesignResult {
       cmdline: design.cmdline,
       osrelease: design.kernel,
       acpi: {},
+      ...(ntb.size > 0 && { ntb }),
       notes: [],
     },
   };

@@ -6,6 +6,8 @@ import { acsEnableHook, acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } fro
 import type { AcsOverride, QuirkEffects } from "../quirks/index.js";
 import { PCI_EXP_TYPE_ROOT_PORT } from "../regs/express.js";
 import type { Snapshot } from "../sources/snapshot.js";
+import { ntbProxies, ntbWarnings } from "../switchtec/ntb-prediction.js";
+import type { NtbProxy } from "../switchtec/ntb-prediction.js";
 import { busKey, devfnOf } from "../topology/address.js";
 import type { AcsState, PciFunction, Topology } from "../topology/model.js";
 import { AcsEvaluator, effectiveAcsCtrl } from "./acs.js";
@@ -34,6 +36,12 @@ export interface PredictOptions {
   readonly acsEdits?: readonly AcsEdit[] | undefined;
   /** fire quirk rows that are only proposed upstream */
   readonly includeProposed?: boolean | undefined;
+  /**
+   * Switchtec NT functions were hot-added: the quirk's proxy aliases (a
+   * final fixup) are set after the group exists, so they are programmed but
+   * do not count for grouping (kernel-spec §5.6). Default: at boot, they count.
+   */
+  readonly hotplug?: boolean | undefined;
 }
 
 export interface Prediction {
@@ -45,6 +53,8 @@ export interface Prediction {
   readonly acsMode: AcsCtrlMode;
   readonly layout: IommuLayout;
   readonly quirks: ReadonlyMap<string, QuirkEffects>;
+  /** Switchtec NT functions the quirk fired on: proxy aliases from registers, a design, or unknown */
+  readonly ntb: ReadonlyMap<string, NtbProxy>;
   readonly props: PropsLookup;
   readonly ctrl: AcsCtrlResult;
   readonly acs: AcsEvaluator;
@@ -103,22 +113,31 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
 
   const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed });
   const ivrsAliases = layout.ivrs ? ivrsSameBusAliases(topology, layout.ivrs) : new Map<string, number>();
+  const ntb = ntbProxies(quirks, snapshot.ntb, { source: snapshot.source, kernel });
+  for (const [bdf, n] of ntb) warnings.push(...ntbWarnings(bdf, n, opts.hotplug));
   const props = new Map<string, AliasProps>();
+  // hot-added NT functions: the same props without the proxy aliases, for grouping only
+  const groupProps = new Map<string, AliasProps>();
   for (const f of topology.functions.values()) {
     const q = quirks.get(f.bdf);
     const iv = ivrsAliases.get(f.bdf);
     if (!q && iv === undefined) continue;
     const causes = new Map<number, string>();
     for (const d of q?.aliasDevfns ?? []) causes.set(d, q!.fired.find((r) => r.effect.startsWith("alias"))?.id ?? "quirk");
+    const proxy = ntb.get(f.bdf);
+    for (const d of proxy?.result?.devfns ?? []) if (!causes.has(d)) causes.set(d, proxy!.rowId);
     if (iv !== undefined && !causes.has(iv)) causes.set(iv, "ivrs");
-    props.set(f.bdf, {
-      aliasDevfns: [...causes.keys()].sort((a, b) => a - b),
-      aliasCauses: causes,
+    const toProps = (c: Map<number, string>): AliasProps => ({
+      aliasDevfns: [...c.keys()].sort((a, b) => a - b),
+      aliasCauses: c,
       pcieBridgeAlias: q?.pcieBridgeAlias ?? false,
       xlateRoot: q?.xlateRoot ?? false,
     });
+    props.set(f.bdf, toProps(causes));
+    if (opts.hotplug && proxy) groupProps.set(f.bdf, toProps(new Map([...causes].filter(([d, c]) => c !== proxy.rowId || d === iv))));
   }
   const lookup: PropsLookup = (bdf) => props.get(bdf) ?? NO_ALIAS_PROPS;
+  const groupLookup: PropsLookup = groupProps.size === 0 ? lookup : (bdf) => groupProps.get(bdf) ?? lookup(bdf);
 
   const acsMode: AcsCtrlMode = opts.acsMode ?? (snapshot.source === "design" ? "boot" : "captured");
   const ctrl = effectiveAcsCtrl(topology, {
@@ -145,7 +164,7 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
       rawConfig: (f) => f.config?.bytes,
     }),
   );
-  const groups = predictGroups({ topology, props: lookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
+  const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
   if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
-  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, props: lookup, ctrl, acs, groups, warnings };
+  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl, acs, groups, warnings };
 }

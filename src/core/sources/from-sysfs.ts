@@ -2,7 +2,9 @@ import { decodeConfig } from "../config/decode.js";
 import { PCI_CFG_SPACE_SIZE } from "../regs/header.js";
 import { basename, listDir, readText, resolveLink } from "../fs/file-tree.js";
 import type { FileTree } from "../fs/file-tree.js";
-import { parseBdf } from "../topology/address.js";
+import { EXCERPT_FILE, parseExcerpt } from "../switchtec/excerpt.js";
+import type { GasImage } from "../switchtec/gas-image.js";
+import { formatBdf, parseBdf } from "../topology/address.js";
 import { buildTopology } from "../topology/build.js";
 import type { FunctionInput } from "../topology/build.js";
 import type { Snapshot, SnapshotNote } from "./snapshot.js";
@@ -36,6 +38,7 @@ export function readKernelGroups(tree: FileTree): Map<number, string[]> | undefi
 export function snapshotFromSysfs(tree: FileTree): Snapshot {
   const notes: SnapshotNote[] = [];
   const inputs: FunctionInput[] = [];
+  const ntb = new Map<string, GasImage>();
   let unprivileged = 0;
   const kernelGroups = readKernelGroups(tree);
   const listed = new Map<string, number>();
@@ -60,6 +63,8 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
       notes.push({ code: "group-link-mismatch", bdf: name, link: kernelGroup!, listed: listed.get(name) });
     }
     const cls = hexFile(tree, `${dir}/class`);
+    const excerpt = tree.get(`${dir}/${EXCERPT_FILE}`);
+    if (excerpt?.kind === "file") ntb.set(formatBdf(addr.segment, addr.bus, addr.devfn), parseExcerpt(excerpt.data));
     inputs.push({
       segment: addr.segment,
       bus: addr.bus,
@@ -95,6 +100,7 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),
     acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
+    ...(ntb.size > 0 && { ntb }),
     notes,
   };
 }

@@ -1,3 +1,4 @@
+import type { GasImage } from "../switchtec/gas-image.js";
 import type { Topology } from "../topology/model.js";
 
 /** what a source says about one machine: the topology plus what the kernel decided and how it was booted */
@@ -9,6 +10,8 @@ export interface Snapshot {
   readonly cmdline: string | undefined;
   readonly osrelease: string | undefined;
   readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
+  /** Switchtec NT functions' BAR0 register images by BDF (capture excerpt or declared partition table) */
+  readonly ntb?: ReadonlyMap<string, GasImage>;
   /** notes about the input as a whole (e.g. captured without root) */
   readonly notes: readonly SnapshotNote[];
 }
