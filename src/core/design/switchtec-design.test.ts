@@ -66,11 +66,11 @@ describe("design files: a Switchtec partition table", () => {
     if (!onNvme.ok) expect(onNvme.problems).toEqual([{ line: 15, path: "devices[4].switchtec", message: "only a Switchtec NT endpoint has a partition table: id 11f8:xxxx or 1055:xxxx and class 068000" }]);
 
     const badId = snapshotFromDesign(example.replace('["11.0"]', '["11.9"]'));
-    expect(!badId.ok && badId.problems[0]).toMatchObject({ path: "devices[5].switchtec.partitions.2[0]", message: expect.stringContaining("expected a proxy devfn") });
+    expect(!badId.ok && badId.problems[0]).toMatchObject({ path: "devices[5].switchtec.partitions[2][0]", message: expect.stringContaining("expected a proxy devfn") });
 
     const unquoted = snapshotFromDesign(example.replace('["11.0"]', "[11.0]"));
     expect(!unquoted.ok && unquoted.problems).toEqual([
-      { line: 28, path: "devices[5].switchtec.partitions.2[0]", message: 'quote proxy devfns ("11.0"): unquoted, YAML reads the number 11' },
+      { line: 28, path: "devices[5].switchtec.partitions[2][0]", message: 'quote proxy devfns ("11.0"): unquoted, YAML reads the number 11' },
     ]);
 
     const badPartition = snapshotFromDesign(example.replace('2: ["11.0"]', '64: ["11.0"]'));

@@ -14,6 +14,7 @@ import { isScalar } from "yaml";
 import { z } from "zod";
 import type { DecodedConfig } from "../config/decode.js";
 import { imageFromPartitions, proxyIdEntry } from "../switchtec/from-partitions.js";
+import { dotPath } from "./yaml-source.js";
 import type { PartitionSpec } from "../switchtec/from-partitions.js";
 import type { GasImage } from "../switchtec/gas-image.js";
 import type { YamlProblem } from "./yaml-source.js";
@@ -76,7 +77,7 @@ export function switchtecImage(table: SwitchtecTable, i: number, config: Decoded
     ids.forEach((id, k) => {
       const node = y.doc.getIn([...at, ...list, k], true);
       if (typeof id === "number" && isScalar(node) && typeof node.source === "string" && DEVFN_LIKE.test(node.source)) {
-        problems.push({ line: y.lineOf([...at, ...list, k]), path: `devices[${i}].switchtec.${list.join(".")}[${k}]`, message: `quote proxy devfns ("${node.source}"): unquoted, YAML reads the number ${id}` });
+        problems.push({ line: y.lineOf([...at, ...list, k]), path: dotPath([...at, ...list, k]), message: `quote proxy devfns ("${node.source}"): unquoted, YAML reads the number ${id}` });
       }
     });
     partitions[Number(p)] = { requesterIds: ids, ...(!Array.isArray(v) && v.table_size !== undefined && { tableSize: v.table_size }) };

@@ -9,7 +9,7 @@ export { findingSeverity } from "./findings.js";
 export type { Domain, Finding, FindingCode, NoSplit, RidEmitter, RmrrOutcome, RmrrRegion, Severity, SplitFix, SplitMember, WholeGroupFix } from "./findings.js";
 export { functionInputOf, functionInputsOf, withNumVfs } from "./inputs.js";
 export { RMRR_CORE_MESSAGE, RMRR_INTEL_MESSAGE, emitterText, findingDetails, findingText, refusalText, requestReasonText } from "./messages.js";
-export { dotPath, parsePlan } from "./parse.js";
+export { parsePlan } from "./parse.js";
 export { DEFAULT_GUEST_DRIVER, HOST, formatPlanProblem } from "./plan.js";
 export type { AliasRequest, DeviceEntry, GuestPlan, Plan, PlanPlace, PlanProblem, PlanResult, RequestedRid, SriovRequest } from "./plan.js";
 export { isBridge, resolvePlan } from "./resolve.js";

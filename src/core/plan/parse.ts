@@ -3,9 +3,9 @@
  * text that was written, so `0300` is a class code and not the number 300),
  * checked with zod; each problem names its line and field.
  */
-import { LineCounter, isMap, isNode, isScalar, parseDocument } from "yaml";
-import type { Document } from "yaml";
 import { z } from "zod";
+import { dotPath, readYamlDocument } from "../design/yaml-source.js";
+import type { YamlPath } from "../design/yaml-source.js";
 import { formatBdf, parseBdf } from "../topology/address.js";
 import {
   MSG_DEVICE_ENTRY,
@@ -82,35 +82,7 @@ export const PLAN_FIELDS = {
 
 type RawPlan = z.output<typeof planSchema>;
 type RawEntry = z.output<typeof deviceEntry>;
-type Path = readonly (string | number)[];
-
-/** `guests[0].devices[1]`; keys that are not plain words in quotes: `sriov["0000:81:00.0"]` */
-export function dotPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, k) => {
-    if (typeof k === "number") return `${acc}[${k}]`;
-    const key = String(k);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) return `${acc}[${JSON.stringify(key)}]`;
-    return acc ? `${acc}.${key}` : key;
-  }, "");
-}
-
-/** the line of the node at `path`, or of its nearest ancestor that exists; `key` points at a map key instead */
-function lineFinder(doc: Document, lines: LineCounter): (path: Path, key?: string) => number {
-  return (path, key) => {
-    if (key !== undefined) {
-      const parent = path.length === 0 ? doc.contents : doc.getIn(path, true);
-      if (isMap(parent)) {
-        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-        if (pair && isNode(pair.key) && pair.key.range) return lines.linePos(pair.key.range[0]).line;
-      }
-    }
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
-    }
-    return 1;
-  };
-}
+type Path = YamlPath;
 
 /**
  * Parses and validates a plan. `file` names the plan in problems. Never
@@ -119,15 +91,9 @@ function lineFinder(doc: Document, lines: LineCounter): (path: Path, key?: strin
  * problems with a line and a field.
  */
 export function parsePlan(text: string, file: string): PlanResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { schema: "failsafe", lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((e) => ({ line: lines.linePos(e.pos[0]).line, path: "", message: e.message.split("\n")[0]! })),
-    };
-  }
-  const lineOf = lineFinder(doc, lines);
+  const read = readYamlDocument(text, { failsafe: true });
+  if (!read.ok) return read;
+  const { doc, lineOf } = read;
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (data === null || data === undefined || data === "") return { ok: false, problems: [{ line: 1, path: "", message: MSG_EMPTY_PLAN }] };
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ line: lineOf([]), path: "", message: MSG_NOT_A_MAP }] };
