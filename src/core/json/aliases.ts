@@ -3,6 +3,7 @@ import type { DmaAlias } from "../iommu/dma-alias.js";
 import type { Prediction } from "../iommu/predict.js";
 import { formatAlias } from "../messages.js";
 import type { Snapshot } from "../sources/snapshot.js";
+import { SWITCHTEC_PROXY_UNKNOWN } from "../switchtec/kernel-messages.js";
 import { formatBdf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
 import { sourceToJson } from "./topology.js";
@@ -20,6 +21,8 @@ export interface DeviceAliasesJson {
   quirks: string[];
   /** what the quirk aliases cost: other functions that sit at those devfns */
   notes: string[];
+  /** Switchtec NT functions: where the proxy aliases come from */
+  ntb: { status: "from-registers" | "from-design" | "unknown"; quirk: string; warnings: string[] } | null;
 }
 
 export interface AliasesJson {
@@ -54,11 +57,14 @@ export function deviceAliases(p: Prediction, fn: PciFunction): DeviceAliasesJson
         (others.length ? `; ${[...new Set(others)].join(", ")} use${others.length === 1 ? "s" : ""} one of them too, so the IOMMU cannot tell them apart` : "; any device placed at those devfns would share its IOMMU context"),
     );
   }
+  const ntb = p.ntb.get(fn.bdf);
+  if (ntb?.status === "unknown") notes.push(SWITCHTEC_PROXY_UNKNOWN);
   return {
     bdf: fn.bdf,
     aliases: aliases.map((a) => aliasToJson(fn, a)),
     quirks: (p.quirks.get(fn.bdf)?.fired ?? []).map((f) => f.id),
     notes,
+    ntb: ntb ? { status: ntb.status, quirk: ntb.rowId, warnings: (ntb.result?.warnings ?? []).map((w) => w.text) } : null,
   };
 }
 
