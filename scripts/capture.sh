@@ -12,7 +12,9 @@
 # For a Switchtec NT endpoint (vendor 0x11f8 or 0x1055, class 0x0680xx) it
 # also reads, as root and with plain reads only, the few BAR0 registers the
 # kernel's DMA-alias quirk reads, into resource0.excerpt beside the
-# function's other files.
+# function's other files: from the function's resource0, else (a memory
+# BAR's resource0 has no read method) from /dev/mem (DIR/dev/mem with
+# --root) at BAR0's address in the function's resource file. Never a write.
 #
 # Exit: 0 written, 1 usage or write error, 2 no PCI functions found.
 set -u
@@ -75,6 +77,10 @@ unreadable=0
 truncated=0
 serials=0
 ntbfail=0
+ntbones=0
+# 64-bit shell arithmetic (dash, bash, busybox sh): needed for /dev/mem positions
+arith64=0
+[ "$((2147483647 * 4))" = 8589934588 ] && arith64=1
 
 # copy_file REL: copies ROOT/REL into the stage; absent is silent, unreadable warns
 copy_file() {
@@ -96,9 +102,11 @@ copy_link() {
   mkdir -p "$stage/${1%/*}" && ln -s "$copy_link_target" "$stage/$1"
 }
 
-# u8s FILE OFFSET COUNT: the bytes as decimal numbers (fewer past the end)
+# u8s FILE OFFSET COUNT: the bytes as decimal numbers (fewer past the end);
+# od -v everywhere: without it od prints a 16-byte line equal to the one
+# before as "*"
 u8s() {
-  od -An -tu1 -j "$2" -N "$3" "$1" 2>/dev/null
+  od -An -v -tu1 -j "$2" -N "$3" "$1" 2>/dev/null
 }
 
 # zero_dsn FILE: zeroes the 8 serial bytes of each Device Serial Number
@@ -145,30 +153,65 @@ le32() {
   printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
 }
 
-# bar_record BAR OFFSET LENGTH: reads LENGTH bytes at OFFSET of BAR (both
-# multiples of 4) into $work/bar with plain reads (dd, never mmap, never a
-# write) and appends them to $work/excerpt as {u32 offset, u32 length, bytes};
-# an empty read (past the end) adds nothing; a read error fails
-bar_record() {
-  dd if="$1" of="$work/bar" bs=4 skip=$(($2 / 4)) count=$(($3 / 4)) 2>/dev/null || return 1
-  br_len=$(($(wc -c <"$work/bar")))
-  [ "$br_len" -gt 0 ] || return 0
-  { le32 "$2" && le32 "$br_len" && cat "$work/bar"; } >>"$work/excerpt"
+# where bar_record reads BAR0: the file, the file position of BAR0 offset 0,
+# and BAR0's length (empty: reads stop at the end of the file, as resource0's)
+bar_file=""
+bar_base=0
+bar_size=""
+
+# dd_error: the reason of dd's last failure, the text after the last ": " of
+# its first "dd: " line (the strerror text: "Input/output error")
+dd_error() {
+  de_text=$(sed -n 's/^dd: //p' "$work/dderr" 2>/dev/null | head -n 1)
+  de_text=${de_text##*: }
+  echo "${de_text:-read error}"
 }
 
-# ntb_excerpt BAR OUT: writes OUT, the resource0.excerpt of a Switchtec NT
-# endpoint: magic "IAGASEX1", then the records the DMA-alias quirk needs:
-# ntb_info (0x10000, 64 bytes), then per partition of the endpoint map (low
-# word, high word at +0x08 and at +0x24 where the kernel reads it, own
-# partition left out) its req_id_table_size dword and, for sizes 1..512, its
-# req_id_table. Same bytes as readNtbExcerpt in collect.ts.
+# bar_record OFFSET LENGTH: reads LENGTH bytes at BAR0 OFFSET (both multiples
+# of 4) from bar_file into $work/bar, in 4-byte reads (dd bs=4, seeking to
+# the position, never mmap, never a write), cut at bar_size, and appends them
+# to $work/excerpt as {u32 offset, u32 length, bytes}; an empty read (past
+# the end) adds nothing; a read error fails
+bar_record() {
+  br_count=$(($2 / 4))
+  if [ -n "$bar_size" ]; then
+    if [ $(($1 >= bar_size)) = 1 ]; then
+      br_count=0
+    elif [ $(($1 + $2 > bar_size)) = 1 ]; then
+      br_count=$(((bar_size - $1) / 4))
+    fi
+  fi
+  if [ "$br_count" -eq 0 ]; then
+    : >"$work/bar"
+    return 0
+  fi
+  dd if="$bar_file" of="$work/bar" bs=4 skip=$(((bar_base + $1) / 4)) count=$br_count 2>"$work/dderr" || return 1
+  br_len=$(($(wc -c <"$work/bar")))
+  [ "$br_len" -gt 0 ] || return 0
+  { le32 "$1" && le32 "$br_len" && cat "$work/bar"; } >>"$work/excerpt"
+}
+
+# ntb_excerpt OUT: writes OUT, the resource0.excerpt of a Switchtec NT
+# endpoint, reading BAR0 where bar_file/bar_base/bar_size say: magic
+# "IAGASEX1", then the records the DMA-alias quirk needs: ntb_info (0x10000,
+# 64 bytes), then per partition of the endpoint map (low word, high word at
+# +0x08 and at +0x24 where the kernel reads it, own partition left out) its
+# req_id_table_size dword and, for sizes 1..512, its req_id_table. Same
+# bytes as readNtbExcerpt in ntb-registers.ts. Returns 1 on a read error,
+# 2 when the ntb_info bytes are all 0xff (BAR not decoded; nothing written).
 ntb_excerpt() {
-  ne_bar=$1
-  ne_out=$2
+  ne_out=$1
   printf 'IAGASEX1' >"$work/excerpt" || return 1
-  bar_record "$ne_bar" 65536 64 || return 1
+  bar_record 65536 64 || return 1
   # shellcheck disable=SC2046 # word splitting wanted
-  set -- $(od -An -tu1 -N 64 "$work/bar")
+  set -- $(od -An -v -tu1 -N 64 "$work/bar")
+  if [ $# -gt 0 ]; then
+    ne_ones=1
+    for ne_b in "$@"; do
+      [ "$ne_b" = 255 ] || { ne_ones=0; break; }
+    done
+    [ "$ne_ones" = 0 ] || return 2
+  fi
   if [ $# -eq 64 ]; then
     ne_own=$(($2 & 63))
     ne_lo=$(($5 | $6 << 8 | $7 << 16 | $8 << 24))
@@ -178,13 +221,13 @@ ntb_excerpt() {
       if [ "$ne_p" -lt 32 ]; then ne_w=$ne_lo; else ne_w=$ne_hi; fi
       if [ "$ne_p" -ne "$ne_own" ] && [ $(((ne_w >> (ne_p & 31)) & 1)) -eq 1 ]; then
         ne_ctrl=$((0x14000 + ne_p * 0x2000))
-        bar_record "$ne_bar" $((ne_ctrl + 0x1c)) 4 || return 1
+        bar_record $((ne_ctrl + 0x1c)) 4 || return 1
         # shellcheck disable=SC2046
-        set -- $(od -An -tu1 "$work/bar")
+        set -- $(od -An -v -tu1 "$work/bar")
         if [ $# -eq 4 ]; then
           ne_size=$(($1 | $2 << 8))
           if [ "$ne_size" -ge 1 ] && [ "$ne_size" -le 512 ]; then
-            bar_record "$ne_bar" $((ne_ctrl + 0x400)) $((ne_size * 4)) || return 1
+            bar_record $((ne_ctrl + 0x400)) $((ne_size * 4)) || return 1
           fi
         fi
       fi
@@ -192,6 +235,82 @@ ntb_excerpt() {
     done
   fi
   mv "$work/excerpt" "$ne_out"
+}
+
+# mem_bar0 FILE: BAR0 from line 1 of a staged `resource` file (start end
+# flags) into bar_base and bar_size, when it is a memory BAR /dev/mem can be
+# read at; memBar0 in ntb-registers.ts is the same rule: the line exactly as
+# the kernel prints it ("0x" and 16 lowercase hex digits, three times, one
+# space apart), flags below 2^32 with IORESOURCE_MEM (0x200) and neither
+# DISABLED nor UNSET (0x30000000), start not 0, end not below start and
+# below 2^52, start and end + 1 multiples of 4. Returns 1 when not, 2 when
+# this shell's arithmetic is narrower than 64 bits.
+mem_bar0() {
+  [ -f "$1" ] || return 1
+  mb_line=$(head -n 1 "$1")
+  mb_s=${mb_line%% *}
+  mb_rest=${mb_line#* }
+  mb_e=${mb_rest%% *}
+  mb_f=${mb_rest#* }
+  [ "$mb_line" = "$mb_s $mb_e $mb_f" ] || return 1
+  for mb_x in "$mb_s" "$mb_e" "$mb_f"; do
+    case $mb_x in 0x????????????????) ;; *) return 1 ;; esac
+    case ${mb_x#0x} in *[!0-9a-f]*) return 1 ;; esac
+  done
+  # below 2^52 (addresses) and 2^32 (flags), before any arithmetic
+  case $mb_e in 0x000*) ;; *) return 1 ;; esac
+  case $mb_s in 0x000*) ;; *) return 1 ;; esac
+  case $mb_f in 0x00000000*) ;; *) return 1 ;; esac
+  [ "$arith64" = 1 ] || return 2
+  mb_start=$(($mb_s))
+  mb_end=$(($mb_e))
+  mb_flags=$(($mb_f))
+  [ $(((mb_flags & 0x200) != 0 && (mb_flags & 0x30000000) == 0)) = 1 ] || return 1
+  [ $((mb_start != 0 && mb_end >= mb_start && mb_start % 4 == 0 && (mb_end + 1) % 4 == 0)) = 1 ] || return 1
+  bar_base=$mb_start
+  bar_size=$((mb_end - mb_start + 1))
+}
+
+# ntb_capture REL: the resource0.excerpt of the Switchtec NT endpoint at
+# ROOT/REL: from resource0; when that read fails in any way, from /dev/mem
+# at BAR0's physical address; warns when neither gives one
+ntb_capture() {
+  nc_rel=$1
+  nc_out=$stage/$nc_rel/resource0.excerpt
+  nc_src=resource0
+  bar_file=$root/$nc_rel/resource0
+  bar_base=0
+  bar_size=""
+  ntb_excerpt "$nc_out"
+  nc_rc=$?
+  if [ "$nc_rc" -eq 1 ]; then
+    nc_why=$(dd_error)
+    mem_bar0 "$stage/$nc_rel/resource"
+    case $? in
+      0)
+        nc_src=/dev/mem
+        bar_file=$root/dev/mem
+        ntb_excerpt "$nc_out"
+        nc_rc=$?
+        [ "$nc_rc" -ne 1 ] || nc_why="$nc_why; /dev/mem: $(dd_error)"
+        ;;
+      2) nc_why="$nc_why; /dev/mem not tried: this shell's arithmetic is narrower than 64 bits (run under dash or busybox sh)" ;;
+      *) nc_why="$nc_why; /dev/mem not tried: the resource file gives BAR0 no memory address" ;;
+    esac
+  fi
+  case $nc_rc in
+    0) ;;
+    2)
+      rm -f "$work/excerpt"
+      warn "Switchtec NT registers read as all ones, skipped: $nc_rel ($nc_src)"
+      ntbones=$((ntbones + 1))
+      ;;
+    *)
+      rm -f "$work/excerpt"
+      warn "Switchtec NT registers unreadable, skipped: $nc_rel (resource0: $nc_why)"
+      ntbfail=$((ntbfail + 1))
+      ;;
+  esac
 }
 
 # functions: follow each bus link to its folder under sys/devices
@@ -221,11 +340,7 @@ for link in "$devices"/*; do
   fi
   # Switchtec NT endpoint: the BAR0 registers the DMA-alias quirk reads (root only)
   if is_switchtec_nt "$stage/$rel"; then
-    if ! ntb_excerpt "$root/$rel/resource0" "$stage/$rel/resource0.excerpt"; then
-      rm -f "$work/excerpt"
-      warn "Switchtec NT registers unreadable, skipped: $rel/resource0"
-      ntbfail=$((ntbfail + 1))
-    fi
+    ntb_capture "$rel"
   fi
   functions=$((functions + 1))
 done
@@ -277,6 +392,8 @@ echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU 
 [ "$groups" -gt 0 ] || warn "note: no IOMMU groups: the kernel runs without an IOMMU"
 [ "$unreadable" -eq 0 ] || warn "note: $(plural "$unreadable" file) unreadable, skipped"
 [ "$ntbfail" -eq 0 ] ||
-  warn "note: Switchtec NT registers (resource0) unreadable on $(plural "$ntbfail" function); proxy aliases stay unknown; capture as root on the host with the NT function"
+  warn "note: Switchtec NT registers unreadable on $(plural "$ntbfail" function) (resource0 and /dev/mem); proxy aliases stay unknown; run as root; if /dev/mem is refused (Operation not permitted), boot once with iomem=relaxed; else declare the partition table in a design file (switchtec: key, docs/design.md)"
+[ "$ntbones" -eq 0 ] ||
+  warn "note: Switchtec NT registers read as all ones on $(plural "$ntbones" function); proxy aliases stay unknown; the function does not decode its BAR (memory space off, or powered down): bind the switchtec driver or enable it (echo 1 > /sys/bus/pci/devices/<bdf>/enable), then capture again"
 [ "$serials" -eq 0 ] || warn "note: redacted: device serial number zeroed on $(plural "$serials" function)"
 exit 0

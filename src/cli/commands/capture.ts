@@ -45,7 +45,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const log = opts.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const root = opts.root ?? "/";
   const output = opts.output ?? defaultCaptureName(new Date());
-  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false });
+  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false, readRegisters: true });
   const counts = countCapture(tree);
   if (counts.functions === 0) {
     log(`nothing captured: no PCI functions under ${path.join(root, PCI_DEVICES_DIR)}; pass --root with the folder that holds sys/ and proc/`);

@@ -29,7 +29,7 @@ const oracleArchives = existsSync(oracleDir)
 async function fakeCapture(opts: { deep?: boolean } = {}, name = "root"): Promise<FileTree> {
   const root = path.join(tmp, name);
   await makeFakeSysfs(root, opts);
-  return (await collectSysfs(root)).tree;
+  return (await collectSysfs(root, { readRegisters: true })).tree;
 }
 
 /** the SourceError `run` throws; fails the test otherwise */
@@ -71,7 +71,7 @@ describe("writeArchive and readSource", () => {
   it("reads a capture folder like collectSysfs and a plain .tar by content", async () => {
     const root = path.join(tmp, "root");
     await makeFakeSysfs(root);
-    const tree = (await collectSysfs(root)).tree;
+    const tree = (await collectSysfs(root, { readRegisters: true })).tree;
     expect(await readSource(root)).toEqual(tree);
 
     const plain = path.join(tmp, "capture.tar.gz"); // misleading name on purpose

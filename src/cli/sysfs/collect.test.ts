@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, unlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,8 +9,8 @@ import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { encodeExcerpt } from "../../core/switchtec/excerpt.js";
 import { proxyAliases } from "../../core/switchtec/proxy-aliases.js";
 import { collectSysfs } from "./collect.js";
-import { FAKE_HOSTNAME, FAKE_SERIAL, fakeNtResource0, makeFakeSysfs } from "./fake-sysfs.js";
-import { describeNotes } from "./notes.js";
+import { FAKE_HOSTNAME, FAKE_SERIAL, fakeNtResource0, fakeResourceFile, makeFakeSysfs } from "./fake-sysfs.js";
+import { NO_MEM_BAR, describeNotes } from "./notes.js";
 
 let tmp: string;
 beforeEach(async () => {
@@ -26,7 +26,7 @@ const NIC = `${ROOT_PORT}/0000:01:00.0`;
 describe("collectSysfs", () => {
   it("records the functions, links, groups, DMAR and proc files, nothing else", async () => {
     await makeFakeSysfs(tmp);
-    const { tree, notes } = await collectSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
 
     expect(notes).toEqual([]);
     expect(tree.get("sys/bus/pci/devices/0000:01:00.1")).toEqual({
@@ -63,8 +63,8 @@ describe("collectSysfs", () => {
 
   it("keeps the full 4096-byte config and its serial unless redacting", async () => {
     await makeFakeSysfs(tmp);
-    const plain = (await collectSysfs(tmp)).tree.get(`${NIC}/config`);
-    const redacted = await collectSysfs(tmp, { redact: true });
+    const plain = (await collectSysfs(tmp, { readRegisters: true })).tree.get(`${NIC}/config`);
+    const redacted = await collectSysfs(tmp, { redact: true, readRegisters: true });
     const zeroed = redacted.tree.get(`${NIC}/config`);
     if (plain?.kind !== "file" || zeroed?.kind !== "file") throw new Error("config missing");
 
@@ -79,7 +79,7 @@ describe("collectSysfs", () => {
 
   it("records 64-byte config reads and notes each as truncated", async () => {
     await makeFakeSysfs(tmp, { unprivileged: true });
-    const { tree, notes } = await collectSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
     const config = tree.get(`${NIC}/config`);
     expect(config?.kind === "file" && config.data.length).toBe(64);
     expect(notes.filter((n) => n.code === "config-truncated")).toHaveLength(4);
@@ -94,7 +94,7 @@ describe("collectSysfs", () => {
     await rm(path.join(tmp, "sys/firmware/acpi/tables/DMAR"));
     await mkdir(path.join(tmp, "sys/firmware/acpi/tables/DMAR"));
 
-    const { tree, notes } = await collectSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
     expect(tree.has(`${NIC}/irq`)).toBe(false);
     expect(tree.has(`${NIC}/vendor`)).toBe(true);
     expect(notes).toEqual([
@@ -105,7 +105,7 @@ describe("collectSysfs", () => {
 
   it("notes a missing sys/bus/pci, no IOMMU groups and no IOMMU table", async () => {
     await mkdir(path.join(tmp, "proc"), { recursive: true });
-    const { tree, notes } = await collectSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
     expect(notes).toEqual([
       { code: "no-pci-bus", path: "sys/bus/pci/devices" },
       { code: "no-iommu-groups" },
@@ -113,7 +113,7 @@ describe("collectSysfs", () => {
     ]);
     expect(tree.size).toBe(0);
 
-    const missing = await collectSysfs(path.join(tmp, "does-not-exist"));
+    const missing = await collectSysfs(path.join(tmp, "does-not-exist"), { readRegisters: true });
     expect(missing.notes[0]).toEqual({ code: "no-pci-bus", path: "sys/bus/pci/devices" });
   });
 
@@ -123,7 +123,7 @@ describe("collectSysfs", () => {
     await symlink("../../../../elsewhere/0000:09:00.0", path.join(tmp, "sys/bus/pci/devices/0000:09:00.0"));
     await symlink("../../../devices/pci0000:00/0000:00:1f.0", path.join(tmp, "sys/bus/pci/devices/0000:00:1f.0"));
 
-    const { tree, notes } = await collectSysfs(tmp);
+    const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
     expect(notes).toEqual([
       { code: "unreadable", path: "sys/bus/pci/devices/0000:00:1f.0", reason: "ENOENT" },
       { code: "link-outside", path: "sys/bus/pci/devices/0000:09:00.0", target: "../../../../elsewhere/0000:09:00.0" },
@@ -133,7 +133,7 @@ describe("collectSysfs", () => {
 
   const liveSysfs = existsSync("/sys/bus/pci/devices");
   it.skipIf(!liveSysfs)(`reads this host's /sys without throwing${liveSysfs ? "" : " (skipped: no /sys/bus/pci here)"}`, async () => {
-    const { tree, notes } = await collectSysfs("/");
+    const { tree, notes } = await collectSysfs("/", { readRegisters: true });
     for (const note of notes) expect(note.code).not.toBe("link-outside");
     for (const [key, entry] of tree) {
       if (!key.startsWith("sys/bus/pci/devices/")) continue;
@@ -151,7 +151,7 @@ describe("collectSysfs", () => {
 
     it("reads only the ranges the quirk reads into resource0.excerpt, never resource0 itself", async () => {
       await makeFakeSysfs(tmp, { switchtec: "registers" });
-      const { tree, notes } = await collectSysfs(tmp);
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
       expect(notes).toEqual([]);
       expect(tree.has(`${NT_DIR}/resource0`)).toBe(false);
       // ntb_info; partitions 0, 2, 3 from ep_map 0xf minus own 1; 32 from the dword at 0x10024
@@ -169,9 +169,22 @@ describe("collectSysfs", () => {
       expect([...tree.keys()].filter((k) => k.endsWith(".excerpt"))).toEqual([`${NT_DIR}/resource0.excerpt`]);
     });
 
+    it("without readRegisters (every command but capture) never reads the device, but keeps an excerpt already in the tree", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "registers" });
+      const live = await collectSysfs(tmp);
+      expect(live.tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
+      expect(live.notes).toEqual([]);
+      // an extracted capture: the excerpt is a plain file next to the others
+      const captured = (await collectSysfs(tmp, { readRegisters: true })).tree.get(`${NT_DIR}/resource0.excerpt`);
+      if (captured?.kind !== "file") throw new Error("fixture: no excerpt captured");
+      await writeFile(path.join(tmp, NT_DIR, "resource0.excerpt"), captured.data);
+      await rm(path.join(tmp, NT_DIR, "resource0"), { recursive: true, force: true });
+      expect((await collectSysfs(tmp)).tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual(captured);
+    });
+
     it("round trip: capture → snapshot → the quirk's aliases and warnings → the prediction", async () => {
       await makeFakeSysfs(tmp, { switchtec: "registers" });
-      const snapshot = snapshotFromSysfs((await collectSysfs(tmp)).tree);
+      const snapshot = snapshotFromSysfs((await collectSysfs(tmp, { readRegisters: true })).tree);
       const image = snapshot.ntb?.get("0000:03:00.1");
       expect(image?.issues).toEqual([]);
       const r = proxyAliases(image!);
@@ -188,7 +201,7 @@ describe("collectSysfs", () => {
 
     it("a read that stops at the end of resource0 keeps what it got", async () => {
       await makeFakeSysfs(tmp, { switchtec: "short" });
-      const { tree, notes } = await collectSysfs(tmp);
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
       expect(notes).toEqual([]);
       const expected = encodeExcerpt([at(0x10000, 0x40), at(0x1401c, 4), at(0x14400, 8), at(0x1801c, 4), at(0x18400, 2)]);
       expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({ kind: "file", data: expected });
@@ -198,16 +211,80 @@ describe("collectSysfs", () => {
       expect(r.missing.map((m) => m.register)).toEqual(["ntb_ctrl[2].req_id_table[0]", "ntb_ctrl[3].req_id_table_size", "ntb_ctrl[32].req_id_table_size"]);
     });
 
-    it("an unreadable resource0 gives a note and no excerpt; the prediction calls the aliases unknown", async () => {
+    const FULL = [at(0x10000, 0x40), at(0x1401c, 4), at(0x14400, 8), at(0x1801c, 4), at(0x18400, 4), at(0x1a01c, 4), at(0x5401c, 4)];
+
+    it("prefers resource0 when it reads, though dev/mem holds other bytes", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "registers", devMem: "all-ones" });
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([]);
+      expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({ kind: "file", data: encodeExcerpt(FULL) });
+    });
+
+    it("an unreadable resource0 falls back to dev/mem at BAR0's address from the resource file: the same excerpt", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "unreadable", devMem: "registers" });
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([]);
+      expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({ kind: "file", data: encodeExcerpt(FULL) });
+      expect([...tree.keys()].some((k) => k.startsWith("dev"))).toBe(false);
+      const p = predict(snapshotFromSysfs(tree));
+      expect(p.props("0000:03:00.1").aliasDevfns).toEqual([0x80, 0x81, 0x88]);
+    });
+
+    it("reads dev/mem no further than BAR0's end, as resource0 ends there", async () => {
+      // BAR0 ends where partition 2's table starts: its table and the later size dwords read empty
+      await makeFakeSysfs(tmp, { switchtec: "unreadable", devMem: "registers", bar0Size: 0x18400 });
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([]);
+      expect(tree.get(`${NT_DIR}/resource0.excerpt`)).toEqual({
+        kind: "file",
+        data: encodeExcerpt([at(0x10000, 0x40), at(0x1401c, 4), at(0x14400, 8), at(0x1801c, 4)]),
+      });
+    });
+
+    it("neither path readable: a note with both reasons, no excerpt; the prediction calls the aliases unknown", async () => {
       await makeFakeSysfs(tmp, { switchtec: "unreadable" });
-      const { tree, notes } = await collectSysfs(tmp);
-      expect(notes).toEqual([{ code: "ntb-registers-unread", bdf: "0000:03:00.1", reason: "EISDIR" }]);
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([{ code: "ntb-registers-unread", bdf: "0000:03:00.1", reason: "EISDIR", devMem: "ENOENT" }]);
       expect(describeNotes(notes)).toEqual([
-        "Switchtec NT registers (resource0) unreadable on 1 function: 0000:03:00.1 (EISDIR); proxy aliases stay unknown; capture as root on the host with the NT function",
+        "Switchtec NT registers unreadable on 1 function: 0000:03:00.1 (resource0 EISDIR, /dev/mem ENOENT); proxy aliases stay unknown; " +
+          "no dev/mem below the capture root; else declare the partition table in a design file (switchtec: key, docs/design.md)",
       ]);
       expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
       const p = predict(snapshotFromSysfs(tree));
       expect(p.ntb.get("0000:03:00.1")?.status).toBe("unknown");
+
+      await rm(tmp, { recursive: true });
+      await makeFakeSysfs(tmp, { switchtec: "unreadable", devMem: "unreadable" });
+      expect((await collectSysfs(tmp, { readRegisters: true })).notes).toEqual([{ code: "ntb-registers-unread", bdf: "0000:03:00.1", reason: "EISDIR", devMem: "EISDIR" }]);
+    });
+
+    it("does not try dev/mem when the resource file gives BAR0 no memory address", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "unreadable", devMem: "registers" });
+      await writeFile(path.join(tmp, NT_DIR, "resource"), fakeResourceFile({ base: 0xe000, size: 0x100, flags: 0x40101 }));
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([{ code: "ntb-registers-unread", bdf: "0000:03:00.1", reason: "EISDIR", devMem: NO_MEM_BAR }]);
+      expect(describeNotes(notes)[0]).toContain("0000:03:00.1 (resource0 EISDIR, /dev/mem not tried); proxy aliases stay unknown; the resource file gives BAR0 no memory address;");
+      expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
+    });
+
+    it("all ones from dev/mem: a note that the BAR is not decoded, no excerpt", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "unreadable", devMem: "all-ones" });
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([{ code: "ntb-registers-all-ones", bdf: "0000:03:00.1", source: "/dev/mem" }]);
+      expect(describeNotes(notes)).toEqual([
+        "Switchtec NT registers read as all ones on 1 function: 0000:03:00.1 (/dev/mem); proxy aliases stay unknown; " +
+          "the function does not decode its BAR (memory space off, or powered down): bind the switchtec driver or enable it " +
+          "(echo 1 > /sys/bus/pci/devices/<bdf>/enable), then capture again",
+      ]);
+      expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
+      expect(predict(snapshotFromSysfs(tree)).ntb.get("0000:03:00.1")?.status).toBe("unknown");
+    });
+
+    it("all ones from resource0: the same note, and no second try at dev/mem", async () => {
+      await makeFakeSysfs(tmp, { switchtec: "all-ones", devMem: "registers" });
+      const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
+      expect(notes).toEqual([{ code: "ntb-registers-all-ones", bdf: "0000:03:00.1", source: "resource0" }]);
+      expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
     });
   });
 });

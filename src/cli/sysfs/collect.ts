@@ -1,18 +1,10 @@
-import { open, readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
-import {
-  EXCERPT_FILE,
-  EXCERPT_SOURCE_FILE,
-  NTB_INFO_RANGE,
-  encodeExcerpt,
-  partitionsToCapture,
-  tableRange,
-  tableSizeRange,
-} from "../../core/switchtec/excerpt.js";
-import type { GasRange, GasRegion } from "../../core/switchtec/gas-image.js";
+import { EXCERPT_FILE, EXCERPT_SOURCE_FILE } from "../../core/switchtec/excerpt.js";
 import { errnoCode } from "./errors.js";
-import type { CaptureNote } from "./notes.js";
+import { NO_MEM_BAR, type CaptureNote, type NtbReadSource } from "./notes.js";
+import { DEV_MEM, memBar0, readNtbExcerpt, type BarFile } from "./ntb-registers.js";
 import { zeroDeviceSerial } from "./redact.js";
 
 /** where the kernel lists every PCI function */
@@ -56,45 +48,15 @@ const ABSENT = new Set(["ENOENT", "ENOTDIR"]);
 const NT_VENDOR_TEXT = /^0x(11f8|1055)$/;
 const NT_CLASS_TEXT = /^0x0680[0-9a-f]{2}$/;
 
-/**
- * Reads the BAR0 ranges the Switchtec DMA-alias quirk reads from `file`
- * (a function's `resource0`) with plain positioned reads: never mmap, never
- * a write. Returns the `resource0.excerpt` bytes (format in
- * core/switchtec/excerpt.ts); a read that stops at the end of the file
- * gives a shorter record. Throws the fs error when the file cannot be
- * opened or read.
- */
-export async function readNtbExcerpt(file: string): Promise<Uint8Array> {
-  const fh = await open(file, "r");
-  try {
-    const read = async (range: GasRange): Promise<GasRegion> => {
-      const bytes = new Uint8Array(range.size);
-      let got = 0;
-      while (got < range.size) {
-        const { bytesRead } = await fh.read(bytes, got, range.size - got, range.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return { offset: range.offset, bytes: bytes.subarray(0, got) };
-    };
-    const info = await read(NTB_INFO_RANGE);
-    const records = [info];
-    for (const p of partitionsToCapture(info.bytes)) {
-      const size = await read(tableSizeRange(p));
-      records.push(size);
-      if (size.bytes.byteLength < 4) continue;
-      const table = tableRange(p, size.bytes[0]! | (size.bytes[1]! << 8));
-      if (table) records.push(await read(table));
-    }
-    return encodeExcerpt(records);
-  } finally {
-    await fh.close();
-  }
-}
-
 export interface CollectOptions {
   /** zero Device Serial Numbers in config space */
   readonly redact?: boolean;
+  /**
+   * read Switchtec NT endpoints' BAR0 registers (resource0, then /dev/mem):
+   * only `capture` does; other commands keep an excerpt already in the tree
+   * (an extracted capture) and never touch device registers
+   */
+  readonly readRegisters?: boolean;
 }
 
 /**
@@ -104,7 +66,8 @@ export interface CollectOptions {
  * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
  * `proc/cmdline` and `proc/sys/kernel/osrelease`, and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
- * reads (root only). Symlinks stay symlinks with
+ * reads (root only; from resource0, else from `dev/mem` below `root`: see
+ * ntb-registers.ts). Symlinks stay symlinks with
  * the kernel's target text; every ancestor folder is a dir entry.
  *
  * Never throws for unreadable content: what cannot be read is left out and
@@ -160,11 +123,29 @@ export async function collectSysfs(
       return e?.kind === "file" ? asciiText(e.data).replace(/\n+$/, "") : "";
     };
     if (!NT_VENDOR_TEXT.test(text("vendor")) || !NT_CLASS_TEXT.test(text("class"))) return;
-    try {
-      tree.set(`${devRel}/${EXCERPT_FILE}`, { kind: "file", data: await readNtbExcerpt(abs(`${devRel}/${EXCERPT_SOURCE_FILE}`)) });
-    } catch (err) {
-      notes.push({ code: "ntb-registers-unread", bdf, reason: errnoCode(err) ?? "EIO" });
+    if (!opts.readRegisters) {
+      await addFile(`${devRel}/${EXCERPT_FILE}`);
+      return;
     }
+    // undefined when done (an excerpt, or an all-ones note); else the errno code of the failed open or read
+    const tryRead = async (bar: BarFile, source: NtbReadSource): Promise<string | undefined> => {
+      try {
+        const r = await readNtbExcerpt(bar);
+        if (r.kind === "all-ones") notes.push({ code: "ntb-registers-all-ones", bdf, source });
+        else tree.set(`${devRel}/${EXCERPT_FILE}`, { kind: "file", data: r.bytes });
+        return undefined;
+      } catch (err) {
+        return errnoCode(err) ?? "EIO";
+      }
+    };
+    // 1. resource0: I/O BARs (and fake trees); a memory BAR's file has no read method (EIO)
+    const reason = await tryRead({ file: abs(`${devRel}/${EXCERPT_SOURCE_FILE}`) }, "resource0");
+    if (reason === undefined) return;
+    // 2. /dev/mem at BAR0's physical address, whatever resource0's failure was (capture.sh cannot tell)
+    const resource = tree.get(`${devRel}/resource`);
+    const bar = resource?.kind === "file" ? memBar0(asciiText(resource.data)) : undefined;
+    const devMem = bar === undefined ? NO_MEM_BAR : await tryRead({ file: abs(DEV_MEM), base: bar.start, size: bar.size }, "/dev/mem");
+    if (devMem !== undefined) notes.push({ code: "ntb-registers-unread", bdf, reason, devMem });
   };
 
   const rootReal = await realpath(root).catch(() => undefined);

@@ -1,5 +1,8 @@
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, open, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+
+/** the fake physical memory file, below the root as a capture reads it */
+const DEV_MEM_PATH = "dev/mem";
 
 /** serial planted in every fake DSN capability */
 export const FAKE_SERIAL = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88] as const;
@@ -13,12 +16,36 @@ export interface FakeSysfsOptions {
   readonly deep?: boolean;
   /**
    * add a Switchtec PFX 8536 behind root port 00:1d.0: upstream port 03:00.0
-   * and NT endpoint 03:00.1 with a fake `resource0` (FAKE_NT_REGISTERS);
-   * "short": the file ends inside partition 2's table; "unreadable": a
-   * folder stands where resource0 should be
+   * and NT endpoint 03:00.1 with a fake `resource0` (FAKE_NT_REGISTERS) and
+   * a `resource` file whose line 1 places BAR0 at `bar0Base` as a memory BAR
+   * of `bar0Size` bytes. "short": resource0 ends inside partition 2's table;
+   * "all-ones": resource0 holds only 0xff bytes, as a BAR that is not
+   * decoded reads; "unreadable": a folder stands where resource0 should be.
+   * A folder is what both collect.ts and capture.sh (dd) fail to read
+   * (EISDIR), standing in for the EIO of a real memory BAR's resource0,
+   * which has no read method.
    */
-  readonly switchtec?: "registers" | "short" | "unreadable";
+  readonly switchtec?: "registers" | "short" | "all-ones" | "unreadable";
+  /**
+   * with `switchtec`: `dev/mem` below the root, a sparse file holding the
+   * NT endpoint's BAR0 bytes at `bar0Base` (all 0xff for "all-ones");
+   * "unreadable": a folder. Absent: no dev/mem (ENOENT).
+   */
+  readonly devMem?: "registers" | "all-ones" | "unreadable";
+  /** physical address of the NT endpoint's BAR0; default FAKE_BAR0_BASE */
+  readonly bar0Base?: number;
+  /** BAR0 length in the NT endpoint's `resource` file; default FAKE_NT_REGISTERS.size */
+  readonly bar0Size?: number;
 }
+
+/**
+ * where the fake NT endpoint's BAR0 sits in physical memory: low enough that
+ * the sparse dev/mem file stays cheap, high enough that a reader that reads
+ * its way there instead of seeking is too slow to pass a test
+ */
+export const FAKE_BAR0_BASE = 0x1000_0000;
+/** IORESOURCE_SIZEALIGN | IORESOURCE_MEM, as a 32-bit memory BAR shows in `resource` */
+const FAKE_BAR0_FLAGS = 0x40200;
 
 /** what the fake NT endpoint's resource0 holds (TV16 plus a size-0 partition and the 0x10024 slip) */
 export const FAKE_NT_REGISTERS = {
@@ -63,6 +90,16 @@ interface FakeFunction {
   /** sets the multifunction bit of the header type */
   readonly multifunction?: boolean;
   readonly resource0?: Uint8Array | "unreadable";
+  /** BAR0 in the `resource` file: physical address and length */
+  readonly bar0?: { readonly base: number; readonly size: number };
+}
+
+/** a `resource` file: line 1 BAR0 (when given), the other 12 lines unassigned */
+export function fakeResourceFile(bar0?: { readonly base: number; readonly size: number; readonly flags?: number }): string {
+  const hex = (n: number): string => `0x${n.toString(16).padStart(16, "0")}`;
+  const unset = `${hex(0)} ${hex(0)} ${hex(0)}\n`;
+  const first = bar0 ? `${hex(bar0.base)} ${hex(bar0.base + bar0.size - 1)} ${hex(bar0.flags ?? FAKE_BAR0_FLAGS)}\n` : unset;
+  return first + unset.repeat(12);
 }
 
 /**
@@ -91,6 +128,17 @@ async function put(root: string, rel: string, data: string | Uint8Array): Promis
   await writeFile(path.join(root, rel), data);
 }
 
+/** a sparse file: `data` at `position`, a hole before it */
+async function putAt(root: string, rel: string, position: number, data: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+  const fh = await open(path.join(root, rel), "w");
+  try {
+    await fh.write(data, 0, data.length, position);
+  } finally {
+    await fh.close();
+  }
+}
+
 async function link(root: string, rel: string, target: string): Promise<void> {
   await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
   await symlink(target, path.join(root, rel));
@@ -105,7 +153,8 @@ function upToSys(fromDir: string): string {
  * Builds a small sysfs/procfs look-alike under `root`: a host bridge, a root
  * port with two functions behind it (one group), group links, a DMAR table,
  * proc files, and noise a capture must leave out (power/, drivers/, APIC,
- * hostname). For tests and for trying the CLI without hardware.
+ * hostname); with `devMem`, a dev/mem beside sys/ and proc/. For tests and
+ * for trying the CLI without hardware.
  *
  * @returns the BDFs of the functions created
  */
@@ -134,7 +183,13 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
         driver: "switchtec",
         ...sw,
         classCode: 0x068000,
-        resource0: opts.switchtec === "unreadable" ? "unreadable" : fakeNtResource0(opts.switchtec === "short"),
+        resource0:
+          opts.switchtec === "unreadable"
+            ? "unreadable"
+            : opts.switchtec === "all-ones"
+              ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff)
+              : fakeNtResource0(opts.switchtec === "short"),
+        bar0: { base: opts.bar0Base ?? FAKE_BAR0_BASE, size: opts.bar0Size ?? FAKE_NT_REGISTERS.size },
       },
     );
   }
@@ -161,7 +216,7 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     await put(root, `${dir}/revision`, "0x01\n");
     await put(root, `${dir}/numa_node`, "-1\n");
     await put(root, `${dir}/irq`, `${16 + i}\n`);
-    await put(root, `${dir}/resource`, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n".repeat(13));
+    await put(root, `${dir}/resource`, fakeResourceFile(fn.bar0));
     if (fn.resetMethod) await put(root, `${dir}/reset_method`, fn.resetMethod);
     if (fn.driver) await link(root, `${dir}/driver`, `${upToSys(dir)}bus/pci/drivers/${fn.driver}`);
     await link(root, `${dir}/iommu_group`, `${upToSys(dir)}kernel/iommu_groups/${fn.group}`);
@@ -176,6 +231,11 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
   }
   await mkdir(path.join(root, "sys/bus/pci/drivers/pcieport"), { recursive: true });
   await mkdir(path.join(root, "sys/bus/pci/drivers/e1000e"), { recursive: true });
+  if (opts.switchtec && opts.devMem === "unreadable") await mkdir(path.join(root, DEV_MEM_PATH), { recursive: true });
+  else if (opts.switchtec && opts.devMem) {
+    const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
+    await putAt(root, DEV_MEM_PATH, opts.bar0Base ?? FAKE_BAR0_BASE, bar);
+  }
   await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
   await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");

@@ -17,8 +17,21 @@ export type CaptureNote =
   | { readonly code: "no-iommu-groups" }
   /** neither a DMAR nor an IVRS ACPI table exists */
   | { readonly code: "no-iommu-table" }
-  /** a Switchtec NT endpoint's resource0 could not be read (not root, or no plain reads): no excerpt */
-  | { readonly code: "ntb-registers-unread"; readonly bdf: string; readonly reason: string };
+  /**
+   * a Switchtec NT endpoint's BAR0 registers could be read by neither path
+   * (ntb-registers.ts): no excerpt. `reason`: errno code of the resource0
+   * read; `devMem`: errno code of the /dev/mem read, or NO_MEM_BAR when the
+   * `resource` file gives BAR0 no memory address (/dev/mem not tried)
+   */
+  | { readonly code: "ntb-registers-unread"; readonly bdf: string; readonly reason: string; readonly devMem: string }
+  /** the ntb_info bytes read back as all ones: the function does not decode its BAR; no excerpt */
+  | { readonly code: "ntb-registers-all-ones"; readonly bdf: string; readonly source: NtbReadSource };
+
+/** the read path that gave the bytes */
+export type NtbReadSource = "resource0" | "/dev/mem";
+
+/** `devMem` of an ntb-registers-unread note when /dev/mem was not tried */
+export const NO_MEM_BAR = "no-mem-bar";
 
 type NoteOf<C extends CaptureNote["code"]> = Extract<CaptureNote, { code: C }>;
 
@@ -69,14 +82,27 @@ export function describeNotes(notes: readonly CaptureNote[]): string[] {
   }
   const ntb = ofCode(notes, "ntb-registers-unread");
   if (ntb.length > 0) {
-    // Linux gives a memory BAR's resource file only an mmap method: plain reads fail with EIO
-    const hint = ntb.some((n) => n.reason === "EACCES" || n.reason === "EPERM")
-      ? "run as root to read them"
-      : ntb.some((n) => n.reason === "EIO")
-        ? "EIO: this kernel maps resource0 but does not let it be read"
-        : "capture as root on the host with the NT function";
+    const devMem = (n: NoteOf<"ntb-registers-unread">): string => (n.devMem === NO_MEM_BAR ? "/dev/mem not tried" : `/dev/mem ${n.devMem}`);
+    const hints: string[] = [];
+    if (ntb.some((n) => n.reason === "EACCES" || n.devMem === "EACCES")) hints.push("run as root");
+    if (ntb.some((n) => n.devMem === "EPERM")) {
+      hints.push(
+        "/dev/mem refused: CONFIG_STRICT_DEVMEM with CONFIG_IO_STRICT_DEVMEM keeps it out of a BAR a driver holds (boot once with iomem=relaxed), or the kernel is locked down (Secure Boot)",
+      );
+    }
+    if (ntb.some((n) => n.devMem === "EFAULT")) hints.push("/dev/mem reads stop at the top of RAM and BAR0 lies above it");
+    if (ntb.some((n) => n.devMem === "ENOENT")) hints.push("no dev/mem below the capture root");
+    if (ntb.some((n) => n.devMem === NO_MEM_BAR)) hints.push("the resource file gives BAR0 no memory address");
+    hints.push("else declare the partition table in a design file (switchtec: key, docs/design.md)");
     lines.push(
-      `Switchtec NT registers (resource0) unreadable on ${plural(ntb.length, "function")}: ${some(ntb.map((n) => `${n.bdf} (${n.reason})`))}; proxy aliases stay unknown; ${hint}`,
+      `Switchtec NT registers unreadable on ${plural(ntb.length, "function")}: ${some(ntb.map((n) => `${n.bdf} (resource0 ${n.reason}, ${devMem(n)})`))}; proxy aliases stay unknown; ${hints.join("; ")}`,
+    );
+  }
+  const ones = ofCode(notes, "ntb-registers-all-ones");
+  if (ones.length > 0) {
+    lines.push(
+      `Switchtec NT registers read as all ones on ${plural(ones.length, "function")}: ${some(ones.map((n) => `${n.bdf} (${n.source})`))}; proxy aliases stay unknown; ` +
+        "the function does not decode its BAR (memory space off, or powered down): bind the switchtec driver or enable it (echo 1 > /sys/bus/pci/devices/<bdf>/enable), then capture again",
     );
   }
   const zeroed = ofCode(notes, "dsn-zeroed");
