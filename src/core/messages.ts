@@ -130,7 +130,7 @@ export function formatStep(step: GroupStep): string {
       return `${step.at} is multifunction without isolation (${formatAcsReason(step.verdict)}); sibling ${step.sibling} is in group ${step.group}`;
     case "new-group":
       return step.verdict && !step.verdict.enabled
-        ? `first of its kind: new group ${step.group} (${formatAcsReason(step.verdict)})`
+        ? `new group ${step.group}; not isolated from the other functions of its slot (${formatAcsReason(step.verdict)}), so they join it`
         : `isolated: new group ${step.group}`;
     case "no-iommu":
       return {
