@@ -5,12 +5,14 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { buildConfig } from "../core/design/synth-config.js";
+import { benchParse } from "../core/lspci/bench.js";
 import { decodeConfig } from "../core/config/decode.js";
 import { predict } from "../core/iommu/predict.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import { devfnOf } from "../core/topology/address.js";
 import { buildTopology } from "../core/topology/build.js";
 import type { FunctionInput } from "../core/topology/build.js";
+import { runSimBench } from "./bench-sim.js";
 import { BUNDLED_EXAMPLE } from "./load.js";
 import { decodeArchive } from "./sysfs/archive.js";
 
@@ -70,6 +72,11 @@ export function runBench(log: (line: string) => void = console.log): void {
   const snapshot = { source: "sysfs" as const, topology: topo.value, kernelGroups: undefined, cmdline: undefined, osrelease: "6.1.0", acpi: {}, notes: [] };
   const groups = best(5, () => predict(snapshot));
   log(`group prediction (${n} functions, ${groups.value.groups.groups.length} groups): ${groups.ms.toFixed(1)} ms (${((n / groups.ms) * 1000).toFixed(0)} functions/s)`);
+
+  const lspci = benchParse();
+  log(`lspci text parse (${(lspci.bytes / 1e6).toFixed(1)} MB): ${lspci.mbPerSecond.toFixed(0)} MB/s`);
+
+  runSimBench(log);
 }
 
 runBench();

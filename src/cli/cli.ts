@@ -162,6 +162,16 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
   });
 
   program
+    .command("simulate")
+    .description("replay a scenario's DMA transactions hop by hop: path, decisions, outcome; exit 1 when an expect: fails")
+    .argument("<scenario>", "the scenario file (YAML, see docs/scenario.md)")
+    .option("--json", "machine-readable output (schema iommu-atlas/simulate@1)")
+    .action(async (scenario: string, o: { json?: boolean }) => {
+      const { simulate } = await import("./commands/simulate.js");
+      setCode(await simulate({ scenario, json: o.json }, io));
+    });
+
+  program
     .command("capture")
     .description("write a capture archive of this host's PCI/IOMMU state")
     .option("-o, --output <file>", "archive to write (.tar.gz)")

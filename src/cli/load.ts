@@ -4,6 +4,7 @@ import { snapshotFromDesign } from "../core/design/from-design.js";
 import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { asciiText } from "../core/fs/file-tree.js";
+import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
@@ -38,7 +39,17 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
   const bytes = new Uint8Array(await readFile(source));
   if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
-  const text = asciiText(bytes);
+  const text = new TextDecoder("utf-8").decode(bytes);
+  if (looksLikeLspci(text)) {
+    const r = snapshotFromLspci(text);
+    if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
+    const notes = [
+      ...r.snapshot.notes,
+      ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
+      ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
+    ];
+    return { snapshot: { ...r.snapshot, notes }, label: source };
+  }
   if (yamlHasKey(text, ["devices"])) {
     const r = snapshotFromDesign(text);
     if (!r.ok) throw yamlError(source, r.problems);
@@ -46,7 +57,7 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   }
   const firstLine = text.split(/\r?\n/).findIndex((l) => l.trim() !== "");
   throw new InputError(
-    `${source}:${firstLine + 1}: not a capture archive, sysfs folder or design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass one made by 'iommu-atlas capture', or a design YAML with a devices: list`,
+    `${source}:${firstLine + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
   );
 }
 

@@ -25,7 +25,7 @@ async function expectBadInput(args: string[], pattern: RegExp): Promise<void> {
 
 describe("the command line on bad input", () => {
   it("a missing file", () => expectBadInput(["tree", path.join(dir, "nope.tar.gz")], /nope\.tar\.gz: no such file/));
-  it("a text file that is no source", () => expectBadInput(["show", file("notes.txt", "\n\nhello world\n")], /notes\.txt:3: not a capture archive/));
+  it("a text file that is no source", () => expectBadInput(["show", file("notes.txt", "\n\nhello world\n")], /notes\.txt:3: not lspci output, a capture archive/));
   it("a truncated archive", () => {
     const bytes = readFileSync(BUNDLED_EXAMPLE);
     return expectBadInput(["groups", file("cut.tar.gz", bytes.subarray(0, bytes.length / 2))], /cut\.tar\.gz: .*gzip/i);

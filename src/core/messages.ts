@@ -6,6 +6,7 @@ import type { AcsReason, AcsVerdict } from "./iommu/acs.js";
 import type { DmaAlias } from "./iommu/dma-alias.js";
 import type { GroupStep } from "./iommu/groups.js";
 import type { ConfigIssue, TopologyIssue } from "./issues.js";
+import { formatLspciWarning } from "./lspci/messages.js";
 import { acsFlagList, pcieTypeName } from "./names.js";
 import type { SnapshotNote } from "./sources/snapshot.js";
 import { formatRid } from "./topology/address.js";
@@ -76,6 +77,10 @@ export function formatNote(note: SnapshotNote): string {
       return "the source records no IOMMU groups (IOMMU off, or not captured)";
     case "group-link-mismatch":
       return `${note.bdf}: iommu_group link says ${note.link}, the group folders say ${note.listed ?? "none"}`;
+    case "lspci-dumps":
+      return `the file holds ${note.dumps} lspci runs (${note.format}); they are read as one machine`;
+    case "lspci":
+      return formatLspciWarning(note.warning);
   }
 }
 

@@ -166,5 +166,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   );
   const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
   if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
+  if (layout.kind === "amd-inferred") {
+    warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");
+  }
   return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl, acs, groups, warnings };
 }

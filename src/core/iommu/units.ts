@@ -2,20 +2,23 @@ import { claimDmar, claimIvrs, dmarUnits, isDmarUnitIgnored, ivrsAliasOf, ivrsUn
 import type { AcpiIssue, DmarTable, IvrsTable, PciResolver } from "../acpi/index.js";
 import { atLeast } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
-import { busKey, devId } from "../topology/address.js";
+import { busKey, devId, formatBdf } from "../topology/address.js";
 import type { Topology } from "../topology/model.js";
 
 /** one IOMMU unit and the functions it probes, in scan order */
 export interface UnitCoverage {
   readonly name: string;
-  readonly kind: "intel" | "amd" | "assumed";
+  readonly kind: IommuKind;
   readonly functions: readonly string[];
 }
 
 export type UngroupedReason = "not-covered" | "iommu-itself" | "iommu-off";
 
+/** "assumed": no table, one unit covering everything; "amd-inferred": no table, but an AMD IOMMU function is present */
+export type IommuKind = "intel" | "amd" | "assumed" | "amd-inferred";
+
 export interface IommuLayout {
-  readonly kind: "intel" | "amd" | "assumed";
+  readonly kind: IommuKind;
   /** units in the order the kernel registers them */
   readonly units: readonly UnitCoverage[];
   /** probe passes: one per unit since 6.1, a single pass before */
@@ -109,6 +112,18 @@ export function iommuLayout(
         "amd",
       );
     }
+  }
+  // no table (lspci text, designs): an AMD IOMMU shows itself as a PCI function (class 0806);
+  // real AMD machines group neither it nor the root complex at devfn 00.0 of its bus (corpus 05, 13)
+  const amdIommus = [...topology.functions.values()].filter((f) => f.vendor === 0x1022 && f.classCode >> 8 === 0x0806);
+  if (amdIommus.length > 0) {
+    for (const f of amdIommus) {
+      ungrouped.set(f.bdf, "iommu-itself");
+      const rc = topology.functions.get(formatBdf(f.segment, f.bus, 0));
+      if (rc && rc.classCode >> 8 === 0x0600 && !ungrouped.has(rc.bdf)) ungrouped.set(rc.bdf, "not-covered");
+    }
+    const covered = scan.filter((b) => !ungrouped.has(b));
+    return { kind: "amd-inferred", units: [{ name: "ivhd0", kind: "amd-inferred", functions: covered }], passes: [covered], ungrouped, dmar, ivrs, acpiIssues: [] };
   }
   return {
     kind: "assumed",

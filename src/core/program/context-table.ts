@@ -4,6 +4,7 @@
  * alias that caused each, the conflicts, and warnings about assignments
  * Linux itself would not make (a group split across domains).
  */
+import type { IommuKind } from "../iommu/units.js";
 import type { DmaAlias } from "../iommu/dma-alias.js";
 import type { Prediction } from "../iommu/predict.js";
 import { sourceToJson } from "../json/topology.js";
@@ -129,7 +130,7 @@ export interface ContextTableJson {
   source: SourceJson;
   kernel: { version: string; from: Prediction["kernelFrom"] };
   /** where the units come from; "assumed" when the source has no DMAR / IVRS */
-  iommu: "intel" | "amd" | "assumed";
+  iommu: IommuKind;
   arch: "vtd" | "amd" | "smmu";
   /** VT-d translation table mode; null for AMD */
   mode: VtdMode | null;

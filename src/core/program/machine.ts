@@ -848,7 +848,7 @@ export function machineFromPrediction(p: Prediction, opts: MachineOptions = {}):
   p.layout.units.forEach((u, i) => {
     for (const b of u.functions) unitOfFn.set(b, i);
   });
-  const arch: IommuArch = p.layout.kind === "amd" || (p.layout.kind === "assumed" && opts.assumedArch === "amd") ? "amd" : "vtd";
+  const arch: IommuArch = p.layout.kind === "amd" || p.layout.kind === "amd-inferred" || (p.layout.kind === "assumed" && opts.assumedArch === "amd") ? "amd" : "vtd";
   const amd = new Map<number, AmdDeviceTable>();
   if (arch === "amd") {
     const segments = new Set([...p.topology.functions.values()].map((f) => f.segment));

@@ -4,6 +4,7 @@
  * functions each covers (in the kernel's probe order) and which functions no
  * unit covers, with the reason.
  */
+import type { IommuKind } from "../iommu/units.js";
 import { acpiIssueSeverity, dmarUnits, formatAcpiIssue, isDmarUnitIgnored, ivrsUnits, parseDmar, parseIvrs, resolveDmarScope } from "../acpi/index.js";
 import type { AcpiIssue, AcpiSeverity, DmarDeviceScope, DmarTable, IvrsTable, IvrsUnit, PciResolver } from "../acpi/index.js";
 import type { Prediction } from "../iommu/predict.js";
@@ -84,7 +85,7 @@ export interface UnitsJson {
   source: SourceJson;
   kernel: { version: string; from: Prediction["kernelFrom"] };
   /** which table the units come from; "assumed" when the source has neither */
-  iommu: "intel" | "amd" | "assumed";
+  iommu: IommuKind;
   iommuOff: boolean;
   units: UnitJson[];
   uncovered: { bdf: string; reason: UngroupedReason; text: string }[];
@@ -173,10 +174,11 @@ export function unitsToJson(snapshot: Snapshot, label: string, p: Prediction): U
   } else if (ivrs && (p.layout.kind === "amd" || p.params.iommuOff)) {
     units = amdUnits(ivrs, covered);
     iommu = "amd";
-  } else if (p.layout.kind === "assumed") {
+  } else if (p.layout.kind === "assumed" || p.layout.kind === "amd-inferred") {
     units = p.layout.units.map((u) => ({ kind: "assumed", name: u.name, functions: [...u.functions] }));
+    iommu = p.layout.kind;
   }
-  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR or IVRS"));
+  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR or IVRS") || w.startsWith("no IVRS"));
   if (dmar && iommu !== "intel") warnings.push("the DMAR table names no usable unit; assuming one IOMMU that covers every function");
   if (ivrs && iommu !== "amd") warnings.push("the IVRS table names no usable unit; assuming one IOMMU that covers every function");
   return {

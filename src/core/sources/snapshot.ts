@@ -1,4 +1,5 @@
 import type { GasImage } from "../switchtec/gas-image.js";
+import type { LspciWarning } from "../lspci/warnings.js";
 import type { Topology } from "../topology/model.js";
 
 /** what a source says about one machine: the topology plus what the kernel decided and how it was booted */
@@ -20,4 +21,6 @@ export type SnapshotNote =
   | { code: "no-pci-devices" }
   | { code: "config-unprivileged"; functions: number }
   | { code: "no-iommu-groups" }
-  | { code: "group-link-mismatch"; bdf: string; link: number; listed: number | undefined };
+  | { code: "group-link-mismatch"; bdf: string; link: number; listed: number | undefined }
+  | { code: "lspci-dumps"; dumps: number; format: string }
+  | { code: "lspci"; warning: LspciWarning };

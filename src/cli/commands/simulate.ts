@@ -1,0 +1,58 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { parseScenario } from "../../core/sim/parse-scenario.js";
+import { simulationFrom } from "../../core/sim/simulation.js";
+import { simulationToJson } from "../../core/sim/to-json.js";
+import type { Snapshot } from "../../core/sources/snapshot.js";
+import { InputError } from "../errors.js";
+import { loadSource, yamlError } from "../load.js";
+import type { Output } from "../output.js";
+import { toJson } from "../output.js";
+import { renderSimulation } from "../render/simulate.js";
+import { style } from "../render/text.js";
+import { SourceError, errnoCode, systemErrorText } from "../sysfs/errors.js";
+
+export interface SimulateOptions {
+  /** the scenario file (YAML, see docs/scenario.md) */
+  scenario: string;
+  json?: boolean | undefined;
+}
+
+/** exit codes: every expectation held (or none were given), some did not */
+export const SIMULATE_PASSED = 0;
+export const SIMULATE_FAILED = 1;
+
+async function readScenario(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; pass a scenario file (see docs/scenario.md and examples/scenarios/)`);
+  }
+}
+
+/**
+ * `simulate SCENARIO`: replays the scenario's DMA transactions hop by hop
+ * and prints, per transaction, its path, the decisions taken and how it
+ * ended; exit 1 when an `expect:` in the scenario did not hold.
+ */
+export async function simulate(opts: SimulateOptions, io: Output): Promise<number> {
+  const file = opts.scenario;
+  const parsed = parseScenario(await readScenario(file));
+  if (!parsed.ok) throw yamlError(file, parsed.problems);
+  const sources = new Map<string, Snapshot>();
+  for (const [i, topo] of parsed.input.topologies.entries()) {
+    if (topo.kind !== "source") continue;
+    const resolved = path.resolve(path.dirname(file), topo.path);
+    try {
+      sources.set(parsed.input.file.hosts[i]!.name, (await loadSource(resolved)).snapshot);
+    } catch (err) {
+      if (err instanceof SourceError || err instanceof InputError) throw new InputError(`${file}:${topo.line}: hosts[${i}].source: ${err.message}`);
+      throw err;
+    }
+  }
+  const loaded = simulationFrom(parsed.input, sources);
+  if (!loaded.ok) throw yamlError(file, loaded.problems);
+  const data = simulationToJson(loaded.simulation.run(), file);
+  io.out(opts.json ? toJson(data) : renderSimulation(data, style(io.color)).join("\n"));
+  return data.passed ? SIMULATE_PASSED : SIMULATE_FAILED;
+}
