@@ -26,6 +26,16 @@ describe("diff against the real kernel's groups", () => {
     expect(archives.length).toBeGreaterThanOrEqual(124);
   });
 
+  const regressions = path.resolve("src", "cli", "fixtures", "kernel-oracle");
+  for (const name of readdirSync(regressions).filter((n) => n.endsWith(".sysfs.tar.gz"))) {
+    it(`matches the kernel-oracle regression ${name}`, async () => {
+      const io = capture();
+      const code = await main(["diff", path.join(regressions, name)], io);
+      expect(io.text()).toMatch(/^identical/);
+      expect(code).toBe(0);
+    });
+  }
+
   it("reports a changed kernel decision as a difference (exit 1)", async () => {
     // kernel 6.11 without the PCH fix does not change QEMU captures, but disabling ACS on a root port does
     const io = capture();

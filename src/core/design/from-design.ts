@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { decodeConfig } from "../config/decode.js";
+import { parseCmdline } from "../kernel/cmdline.js";
 import { ACS_FLAG_NAMES, PCI_ACS_CR, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_UF } from "../regs/acs.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import type { GasImage } from "../switchtec/gas-image.js";
@@ -163,7 +164,7 @@ export function snapshotFromDesign(text: string): DesignResult {
     if (r.image) ntb.set(formatBdf(a.segment, a.bus, a.devfn), r.image);
   });
   if (problems.length > 0) return { ok: false, problems };
-  const topology = buildTopology(inputs);
+  const topology = buildTopology(inputs, { pcieScanAll: parseCmdline(design.cmdline ?? "").pcieScanAll });
   return {
     ok: true,
     design,

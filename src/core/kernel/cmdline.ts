@@ -11,6 +11,8 @@ export interface KernelParams {
   readonly pcieAcsOverride: string | undefined;
   /** `intel_iommu=off`, `amd_iommu=off` or `iommu=off`: no translation, no groups */
   readonly iommuOff: boolean;
+  /** `pci=pcie_scan_all`: every device number below a root or downstream port is scanned */
+  readonly pcieScanAll: boolean;
   readonly raw: string;
 }
 
@@ -35,6 +37,7 @@ export function parseCmdline(cmdline: string): KernelParams {
   let configAcs: string | undefined;
   let pcieAcsOverride: string | undefined;
   let iommuOff = false;
+  let pcieScanAll = false;
   for (const word of splitWords(cmdline)) {
     const eq = word.indexOf("=");
     const key = eq < 0 ? word : word.slice(0, eq);
@@ -44,10 +47,11 @@ export function parseCmdline(cmdline: string): KernelParams {
       for (const opt of value.split(",")) {
         if (opt.startsWith("disable_acs_redir=")) disableAcsRedir = opt.slice("disable_acs_redir=".length);
         else if (opt.startsWith("config_acs=")) configAcs = opt.slice("config_acs=".length);
+        else if (opt === "pcie_scan_all") pcieScanAll = true;
       }
     } else if (key === "pcie_acs_override") pcieAcsOverride = value;
     else if ((key === "intel_iommu" || key === "amd_iommu") && value.split(",").includes("off")) iommuOff = true;
     else if (key === "iommu" && value === "off") iommuOff = true;
   }
-  return { disableAcsRedir, configAcs, pcieAcsOverride, iommuOff, raw: cmdline.trim() };
+  return { disableAcsRedir, configAcs, pcieAcsOverride, iommuOff, pcieScanAll, raw: cmdline.trim() };
 }

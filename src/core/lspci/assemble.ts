@@ -481,7 +481,7 @@ export function assemble(scan: ScanResult): Assembled {
   return {
     snapshot: {
       source: "lspci",
-      topology: buildTopology(inputs),
+      topology: buildTopology(inputs, { kernelView: true }),
       kernelGroups,
       cmdline: undefined,
       osrelease: undefined,

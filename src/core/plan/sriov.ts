@@ -3,6 +3,7 @@
  * create, at which requester IDs (hw-models.md §5.5), and the machine with
  * them in it, so their groups can be predicted like any other function's.
  */
+import { parseCmdline } from "../kernel/cmdline.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { busKey, devId, formatBdf } from "../topology/address.js";
 import { buildTopology } from "../topology/build.js";
@@ -131,5 +132,5 @@ export function applySriov(snapshot: Snapshot, requests: readonly SriovRequest[]
     if (parent && !parent.vfs.some((v) => v.bdf === bdf)) return [];
     return [input];
   });
-  return { ok: true, snapshot: { ...snapshot, topology: buildTopology(inputs) }, plans };
+  return { ok: true, snapshot: { ...snapshot, topology: buildTopology(inputs, { kernelView: snapshot.source !== "design", pcieScanAll: parseCmdline(snapshot.cmdline ?? "").pcieScanAll }) }, plans };
 }

@@ -9,13 +9,6 @@ import type { KernelVersion } from "../kernel/version.js";
 import type { IommuArch } from "../program/faults.js";
 import { Translation } from "../program/faults.js";
 import type { IommuMachine } from "../program/machine.js";
-import {
-  PCI_EXP_TYPE_DOWNSTREAM,
-  PCI_EXP_TYPE_PCIE_BRIDGE,
-  PCI_EXP_TYPE_PCI_BRIDGE,
-  PCI_EXP_TYPE_ROOT_PORT,
-  PCI_EXP_TYPE_UPSTREAM,
-} from "../regs/express.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { busKey, devId, formatBdf } from "../topology/address.js";
 import type { PciBus, PciFunction, Topology } from "../topology/model.js";
@@ -93,19 +86,16 @@ export function bridgesAbove(t: Topology, fn: PciFunction): PciFunction[] {
   return out;
 }
 
+/** the port kind the router needs, from the topology's bridge kind */
 export function portKind(fn: PciFunction): PortKind {
-  if (!fn.isPcie) return fn.headerType === 1 ? "pci-bridge" : "other";
-  switch (fn.pcieType) {
-    case PCI_EXP_TYPE_ROOT_PORT:
-      return "root-port";
-    case PCI_EXP_TYPE_UPSTREAM:
-      return "upstream-port";
-    case PCI_EXP_TYPE_DOWNSTREAM:
-      return "downstream-port";
-    case PCI_EXP_TYPE_PCI_BRIDGE:
-      return "pcie-to-pci";
-    case PCI_EXP_TYPE_PCIE_BRIDGE:
-      return "pci-to-pcie";
+  switch (fn.bridgeKind) {
+    case "root-port":
+    case "upstream-port":
+    case "downstream-port":
+    case "pcie-to-pci":
+    case "pci-to-pcie":
+    case "pci-bridge":
+      return fn.bridgeKind;
     default:
       return "other";
   }

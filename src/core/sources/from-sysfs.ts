@@ -95,7 +95,7 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
   const ivrs = file("sys/firmware/acpi/tables/IVRS");
   return {
     source: "sysfs",
-    topology: buildTopology(inputs),
+    topology: buildTopology(inputs, { kernelView: true }),
     kernelGroups,
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),

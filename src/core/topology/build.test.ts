@@ -93,6 +93,13 @@ describe("buildTopology", () => {
     expect(t.scanOrder).not.toContain("0000:01:01.0");
   });
 
+  it("scans every device number below a port with pci=pcie_scan_all, and trusts a kernel's own view", () => {
+    const machine = [fnInput("00:01.0", parts.rootPort(1)), fnInput("01:00.0", parts.endpoint()), fnInput("01:01.0", parts.endpoint())];
+    expect(topo(machine, { pcieScanAll: true }).scanOrder).toContain("0000:01:01.0");
+    expect(topo(machine, { kernelView: true }).scanOrder).toContain("0000:01:01.0");
+    expect(topo(machine).scanOrder).not.toContain("0000:01:01.0");
+  });
+
   it("predicts VFs from NumVFs when the source lacks them, and places them after the boot scan", () => {
     const t = topo([
       fnInput("00:01.0", parts.rootPort(1, 2)),

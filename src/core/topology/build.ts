@@ -37,6 +37,14 @@ export interface FunctionInput {
 export interface BuildOptions {
   /** add VFs the SR-IOV capability says are enabled but the source does not show (default true) */
   readonly predictVfs?: boolean;
+  /**
+   * the functions are what a running kernel found (sysfs, lspci): each one
+   * was scanned, whatever the slot rules say. Designs leave it false, so
+   * functions the kernel's scan would miss are marked.
+   */
+  readonly kernelView?: boolean;
+  /** `pci=pcie_scan_all`: scan every device number below root and downstream ports */
+  readonly pcieScanAll?: boolean;
 }
 
 interface Work {
@@ -268,11 +276,11 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   for (const [key, list] of onBus) {
     const self = selfOf.get(key);
     const selfType = self ? typeOf(self) : undefined;
-    const onlyOneChild = selfType === PCI_EXP_TYPE_ROOT_PORT || selfType === PCI_EXP_TYPE_DOWNSTREAM;
+    const onlyOneChild = !opts.pcieScanAll && (selfType === PCI_EXP_TYPE_ROOT_PORT || selfType === PCI_EXP_TYPE_DOWNSTREAM);
     const ari = ariBus(key);
     const byDevfn = new Map(list.map((w) => [w.input.devfn, w]));
     for (const w of list) {
-      if (w.isVirtfn) {
+      if (w.isVirtfn || opts.kernelView) {
         scannedFlag.set(w.bdf, true);
         continue;
       }
