@@ -115,6 +115,8 @@ export function formatAlias(a: DmaAlias): string {
       return `${formatRid(a.rid)} (quirk ${a.source})`;
     case "bridge":
       return `${formatRid(a.rid)} (via ${a.rule} ${a.via})`;
+    case "real-dma-dev":
+      return `${formatRid(a.rid)} (behind VMD: the DMA of VMD endpoint ${a.via})`;
   }
 }
 
@@ -122,7 +124,9 @@ export function formatAlias(a: DmaAlias): string {
 export function formatStep(step: GroupStep): string {
   switch (step.code) {
     case "alias-bridge-group":
-      return `its DMA is seen as ${formatAlias(step.alias)}; bridge ${step.via} is already in group ${step.group}, so it joins that group`;
+      return step.alias.cause === "real-dma-dev"
+        ? `it sits behind VMD endpoint ${step.via}, whose requester ID its DMA carries; ${step.via} is in group ${step.group}, so it joins that group`
+        : `its DMA is seen as ${formatAlias(step.alias)}; bridge ${step.via} is already in group ${step.group}, so it joins that group`;
     case "acs-isolated":
       return `the path above ${step.bridge} is ACS-isolated up to the root`;
     case "acs-not-isolated":

@@ -27,6 +27,8 @@ export type PropsLookup = (bdf: string) => AliasProps;
 /** one requester ID a function's DMA may carry, in walk order */
 export type DmaAlias =
   | { readonly rid: number; readonly cause: "own" }
+  /** the function's DMA is really issued by another device (behind an Intel VMD: the VMD endpoint), whose RID this is */
+  | { readonly rid: number; readonly cause: "real-dma-dev"; readonly via: string }
   | { readonly rid: number; readonly cause: "quirk"; readonly source: string }
   | { readonly rid: number; readonly cause: "bridge"; readonly via: string; readonly rule: BridgeAliasRule };
 
@@ -46,7 +48,10 @@ export function forEachDmaAlias<T>(
   fn: PciFunction,
   cb: (pdev: PciFunction, alias: DmaAlias) => T | undefined,
 ): T | undefined {
-  let r = cb(fn, { rid: devId(fn.bus, fn.devfn), cause: "own" });
+  // step 0 (pci_real_dma_dev): a device behind an Intel VMD is the VMD endpoint for all that follows
+  const real = fn.realDmaDev !== undefined ? topology.functions.get(fn.realDmaDev) : undefined;
+  if (real) fn = real;
+  let r = cb(fn, real ? { rid: devId(fn.bus, fn.devfn), cause: "real-dma-dev", via: real.bdf } : { rid: devId(fn.bus, fn.devfn), cause: "own" });
   if (r !== undefined) return r;
   const own = props(fn.bdf);
   for (const devfn of own.aliasDevfns) {

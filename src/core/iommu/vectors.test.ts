@@ -197,3 +197,23 @@ describe("kernel-spec §10 vectors", () => {
     expect(p.groups.groups.map((g) => g.id)).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe("kernel-spec TV17: devices behind an Intel VMD", () => {
+  it("alias from the VMD endpoint and join its group; Intel programs no entries of their own", () => {
+    const vmd = "0000:00:0e.0";
+    const snap = snapshotOf([
+      fnInput("00:00.0", parts.hostBridge()),
+      fnInput("00:0e.0", { pcieType: 9, vendor: 0x8086, device: 0x9a0b, classCode: 0x010400 }),
+      fnInput("10000:00:02.0", parts.rootPort(1), { realDmaDev: vmd }),
+      fnInput("10000:00:03.0", parts.rootPort(2), { realDmaDev: vmd }),
+      fnInput("10000:01:00.0", { pcieType: 0, classCode: 0x010802 }, { realDmaDev: vmd }),
+      fnInput("10000:02:00.0", { pcieType: 0, classCode: 0x010802 }, { realDmaDev: vmd }),
+    ]);
+    const p = predict(snap);
+    const nvme = p.topology.functions.get("10000:01:00.0")!;
+    expect(dmaAliases(p.topology, p.props, nvme)).toEqual([{ rid: 0x0070, cause: "real-dma-dev", via: vmd }]);
+    const vmdGroup = p.groups.groupOf.get(vmd);
+    for (const b of ["10000:00:02.0", "10000:00:03.0", "10000:01:00.0", "10000:02:00.0"]) expect(p.groups.groupOf.get(b), b).toBe(vmdGroup);
+    expect(p.groups.steps.get("10000:02:00.0")?.[0]?.code).toBe("alias-bridge-group");
+  });
+});

@@ -4,13 +4,14 @@ import type { Prediction } from "../iommu/predict.js";
 import { formatAlias } from "../messages.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { SWITCHTEC_PROXY_UNKNOWN } from "../switchtec/kernel-messages.js";
-import { formatBdf } from "../topology/address.js";
+import { formatBdf, parseBdf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
 import { sourceToJson } from "./topology.js";
 import type { SourceJson } from "./topology.js";
 
 export type AliasJson =
   | { rid: string; cause: "own"; text: string }
+  | { rid: string; cause: "real-dma-dev"; via: string; text: string }
   | { rid: string; cause: "quirk"; quirk: string; text: string }
   | { rid: string; cause: "bridge"; via: string; rule: string; text: string };
 
@@ -32,10 +33,14 @@ export interface AliasesJson {
 }
 
 export function aliasToJson(fn: PciFunction, a: DmaAlias): AliasJson {
-  const rid = formatBdf(fn.segment, a.rid >> 8, a.rid & 0xff);
+  // behind VMD every alias lives in the VMD endpoint's segment
+  const segment = parseBdf(fn.realDmaDev ?? fn.bdf)?.segment ?? fn.segment;
+  const rid = formatBdf(segment, a.rid >> 8, a.rid & 0xff);
   switch (a.cause) {
     case "own":
       return { rid, cause: "own", text: formatAlias(a) };
+    case "real-dma-dev":
+      return { rid, cause: "real-dma-dev", via: a.via, text: formatAlias(a) };
     case "quirk":
       return { rid, cause: "quirk", quirk: a.source, text: formatAlias(a) };
     case "bridge":
@@ -50,7 +55,7 @@ export function deviceAliases(p: Prediction, fn: PciFunction): DeviceAliasesJson
   if (props.aliasDevfns.length > 0) {
     const others = aliases
       .filter((a) => a.cause === "quirk")
-      .map((a) => formatBdf(fn.segment, a.rid >> 8, a.rid & 0xff))
+      .map((a) => aliasToJson(fn, a).rid)
       .filter((b) => b !== fn.bdf && p.topology.functions.has(b));
     notes.push(
       `quirk aliases give ${fn.bdf} ${props.aliasDevfns.length} requester ID${props.aliasDevfns.length === 1 ? "" : "s"} on bus ${fn.bus.toString(16).padStart(2, "0")}` +

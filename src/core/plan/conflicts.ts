@@ -7,7 +7,7 @@
 import { ivrsAliasOf } from "../acpi/ivrs.js";
 import { dmaAliases } from "../iommu/dma-alias.js";
 import type { Prediction } from "../iommu/predict.js";
-import { busKey, devId, funcOf } from "../topology/address.js";
+import { busKey, devId, funcOf, parseBdf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
 import type { Domain, Finding, RidEmitter } from "./findings.js";
 
@@ -53,6 +53,8 @@ export function ridEmitters(p: Prediction, domainOf: (bdf: string) => Domain | u
     if (domain === undefined) continue;
     for (const a of dmaAliases(p.topology, p.props, fn)) {
       if (a.cause === "own") add(fn.segment, a.rid, { bdf: fn.bdf, domain, cause: "own" });
+      // behind VMD: the function's DMA carries the VMD endpoint's own requester ID
+      else if (a.cause === "real-dma-dev") add(parseBdf(a.via)!.segment, a.rid, { bdf: fn.bdf, domain, cause: "own" });
       else if (a.cause === "quirk") add(fn.segment, a.rid, { bdf: fn.bdf, domain, cause: "quirk", source: a.source });
       else add(fn.segment, a.rid, { bdf: fn.bdf, domain, cause: "bridge", via: a.via, rule: a.rule });
     }

@@ -68,6 +68,8 @@ export function formatCause(c: EntryCause): string {
       return c.source === "ivrs" ? "IVRS alias in the alias mask" : `quirk ${c.source}`;
     case "bridge":
       return `bridge ${c.via} (${c.rule})`;
+    case "real-dma-dev":
+      return `VMD endpoint ${c.via}`;
     case "ivrs":
       return `IVRS alias_table[${formatRid(c.devid)}]`;
   }

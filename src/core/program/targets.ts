@@ -50,6 +50,8 @@ export interface EntryTargets {
  * equal to the own RID when the IVRS names none.
  */
 export function entryTargets(policy: AliasPolicy, aliases: readonly DmaAlias[], ivrsAlias?: number): EntryTargets {
+  // a device behind VMD has no entries of its own: its DMA carries the VMD endpoint's RID (kernel-spec §7.1)
+  if (aliases[0]?.cause === "real-dma-dev") return { targets: [], skipped: [...aliases] };
   const order: number[] = [];
   const causes = new Map<number, EntryCause[]>();
   const add = (c: EntryCause): void => {

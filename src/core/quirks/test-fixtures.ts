@@ -40,6 +40,7 @@ export function makeFn(partial: FnPartial = {}): PciFunction {
     scanned: true,
     driver: undefined,
     kernelGroup: undefined,
+    realDmaDev: undefined,
     upstream: undefined,
     config: undefined,
     issues: [],

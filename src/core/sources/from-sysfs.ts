@@ -63,6 +63,15 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
       notes.push({ code: "group-link-mismatch", bdf: name, link: kernelGroup!, listed: listed.get(name) });
     }
     const cls = hexFile(tree, `${dir}/class`);
+    // behind an Intel VMD the function's sysfs path runs through the VMD endpoint, in another PCI domain
+    const realDmaDev = dir
+      .split("/")
+      .slice(0, -1)
+      .reverse()
+      .find((seg) => {
+        const a = parseBdf(seg);
+        return a !== undefined && a.segment !== addr.segment;
+      });
     const excerpt = tree.get(`${dir}/${EXCERPT_FILE}`);
     if (excerpt?.kind === "file") ntb.set(formatBdf(addr.segment, addr.bus, addr.devfn), parseExcerpt(excerpt.data));
     inputs.push({
@@ -82,6 +91,7 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
       driver: driverLink === undefined ? undefined : basename(driverLink),
       kernelGroup: Number.isFinite(kernelGroup) ? kernelGroup : undefined,
       physfn: physfnLink === undefined ? undefined : basename(physfnLink),
+      realDmaDev,
     });
   }
   if (inputs.length === 0) notes.push({ code: "no-pci-devices" });

@@ -20,6 +20,7 @@ export function referenceGroups(topology: Topology, props: PropsLookup, acs: Acs
 
   // pci_for_each_dma_alias
   function forEachAlias(dev: PciFunction, fn: (p: PciFunction, rid: number) => number): number {
+    if (dev.realDmaDev !== undefined) dev = topology.functions.get(dev.realDmaDev)!;
     let ret = fn(dev, devId(dev.bus, dev.devfn));
     if (ret) return ret;
     for (let devfn = 0; devfn < 256; devfn++) {

@@ -32,6 +32,8 @@ export interface FunctionInput {
   readonly kernelGroup?: number | undefined;
   /** the source says this is a VF of that PF (sysfs `physfn`) */
   readonly physfn?: string | undefined;
+  /** the device whose RID this function's DMA uses (behind VMD: the VMD endpoint) */
+  readonly realDmaDev?: string | undefined;
 }
 
 export interface BuildOptions {
@@ -336,6 +338,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       scanned: scannedFlag.get(w.bdf) ?? true,
       driver: w.input.driver,
       kernelGroup: w.input.kernelGroup,
+      realDmaDev: w.input.realDmaDev,
       upstream: up?.bdf,
       config: c,
       issues: w.input.configIssues ?? c?.issues ?? [],

@@ -54,6 +54,8 @@ export interface PciFunction {
   readonly driver: string | undefined;
   /** the group the kernel put it in, when the source records it */
   readonly kernelGroup: number | undefined;
+  /** the device whose requester ID this function's DMA really uses (an Intel VMD endpoint), if not its own */
+  readonly realDmaDev: string | undefined;
   /** bridge above this function's bus (bus->self), undefined on a root or virtual bus */
   readonly upstream: string | undefined;
   readonly config: DecodedConfig | undefined;
