@@ -18,7 +18,7 @@ describe("loading real captures", () => {
     expect(snapshot.acpi.dmar?.byteLength).toBeGreaterThan(48);
   });
 
-  it.skipIf(archives.length === 0)("decodes every function of every oracle archive without an issue (../shared/oracle-cases absent: skipped)", async () => {
+  it.skipIf(archives.length === 0)("decodes every function of every oracle archive without an issue (skipped when ../shared/oracle-cases is absent)", async () => {
     let functions = 0;
     for (const name of archives) {
       const { snapshot } = await loadSource(path.join(SHARED, name));

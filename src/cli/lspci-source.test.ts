@@ -14,7 +14,7 @@ describe("lspci text as a SOURCE: real hardware ground truth", () => {
   // real machines whose dumps carry the kernel's 'IOMMU group:' lines
   for (const name of ["01-w680-w680d4u-1l.txt", "02-z390-supermicro-c9z390-pgw-plx.txt", "05-laptop-amd-framework13-usb4.txt", "13-ryzen-apu-cezanne-asrock-x300m-stx-pve.txt"]) {
     const file = corpus(name);
-    it.skipIf(!file)(`diff is identical for ${name} (skipped: not in fixtures and ../shared absent)`, async () => {
+    it.skipIf(!file)(`diff is identical for ${name} (skipped when neither fixtures nor ../shared have it)`, async () => {
       const io = recorder();
       const code = await main(["diff", file!], io);
       expect(io.text()).toMatch(/^identical: \d+ groups/);

@@ -135,7 +135,7 @@ describe("docs/plan.md", () => {
   });
 });
 
-describe.skipIf(archives.length === 0)("check over the oracle cases (../shared/oracle-cases absent: skipped)", () => {
+describe.skipIf(archives.length === 0)("check over the oracle cases (skipped when ../shared/oracle-cases is absent)", () => {
   it("each kernel group to a guest of its own is safe, except groups a shpchp-bound bridge makes non-viable since 5.19", async () => {
     const failures: string[] = [];
     let blockedByShpchp = 0;

@@ -97,7 +97,7 @@ describe("context-table on the bundled PCIe-to-PCI bridge capture (kernel-spec T
   });
 });
 
-describe.skipIf(!existsSync(AMD_CASE))("context-table on AMD (oracle case pcie-pci-bridge-alias-amd; ../shared absent: skipped)", () => {
+describe.skipIf(!existsSync(AMD_CASE))("context-table on AMD (oracle case pcie-pci-bridge-alias-amd; skipped when ../shared is absent)", () => {
   it("the DTE of 02:01.0 is cloned to its IVRS alias 02:00.0", async () => {
     const { code, data } = await run({ source: AMD_CASE, assign: ["0000:02:01.0=vm1"] });
     expect(code).toBe(0);

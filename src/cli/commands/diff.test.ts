@@ -15,7 +15,7 @@ describe("diff against the real kernel's groups", () => {
     expect(io.text()).toMatch(/^identical: 6 groups/);
   });
 
-  it.skipIf(archives.length === 0)("matches every oracle case, membership and numbers (../shared/oracle-cases absent: skipped)", async () => {
+  it.skipIf(archives.length === 0)("matches every oracle case, membership and numbers (skipped when ../shared/oracle-cases is absent)", async () => {
     const failed: string[] = [];
     for (const name of archives) {
       const io = capture();

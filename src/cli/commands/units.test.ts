@@ -52,7 +52,7 @@ describe("units", () => {
   });
 });
 
-describe.skipIf(archives.length === 0)("units of every oracle case agree with the kernel's groups (../shared/oracle-cases absent: skipped)", () => {
+describe.skipIf(archives.length === 0)("units of every oracle case agree with the kernel's groups (skipped when ../shared/oracle-cases is absent)", () => {
   it.each(archives)("%s", (name) => {
     const file = path.join(ORACLE, name);
     const snapshot = snapshotFromSysfs(decodeArchive(new Uint8Array(readFileSync(file)), file));
