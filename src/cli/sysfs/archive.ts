@@ -130,7 +130,13 @@ function parseTar(bytes: Uint8Array, file: string): Map<string, FileTreeEntry> {
     if (offset + BLOCK > buf.length) {
       throw tarError(file, "truncated tar archive", offset, "no end-of-archive marker");
     }
-    const header = new Header(buf, offset);
+    let header: Header;
+    try {
+      header = new Header(buf, offset);
+    } catch (err) {
+      // node-tar throws on fields it cannot decode (e.g. a bad base-256 number)
+      throw tarError(file, offset === 0 ? "not a tar archive" : "corrupt tar archive", offset, err instanceof Error ? err.message : "unreadable header");
+    }
     if (header.nullBlock) break;
     if (!header.cksumValid) {
       throw tarError(file, offset === 0 ? "not a tar archive" : "corrupt tar archive", offset, "bad header checksum");
@@ -150,7 +156,11 @@ function parseTar(bytes: Uint8Array, file: string): Map<string, FileTreeEntry> {
     switch (header.type) {
       case "ExtendedHeader":
       case "OldExtendedHeader":
-        pending = { ...pending, ...pickPax(Pax.parse(data.toString("utf8"))) };
+        try {
+          pending = { ...pending, ...pickPax(Pax.parse(data.toString("utf8"))) };
+        } catch (err) {
+          throw tarError(file, "corrupt tar archive", offset, err instanceof Error ? err.message : "unreadable pax header");
+        }
         break;
       case "GlobalExtendedHeader":
         // archive-wide defaults: nothing a capture relies on
