@@ -10,7 +10,8 @@ function predictionOptions(cmd: Command, withAcs = true): Command {
   cmd
     .option("--kernel <version>", "kernel release to model (default: the source's, else 6.1)")
     .option("--cmdline <text>", "kernel command line to model (default: the source's /proc/cmdline)")
-    .option("--boot", "model ACS control as the kernel enables it at boot instead of the captured values");
+    .option("--boot", "model ACS control as the kernel enables it at boot instead of the captured values")
+    .option("--hotplug", "model Switchtec NT functions as hot-added: their proxy aliases are programmed but do not change groups");
   if (withAcs) cmd.option("--acs <bdf=+FLAGS>", "what if: set or clear ACS bits, e.g. 0000:00:1c.0=+RR+CR (repeatable)", collect);
   return cmd;
 }

@@ -10,6 +10,7 @@ export interface PredictFlags {
   cmdline?: string | undefined;
   boot?: boolean | undefined;
   acs?: string[] | undefined;
+  hotplug?: boolean | undefined;
 }
 
 export function parseAcsEdit(text: string): AcsEdit {
@@ -38,6 +39,7 @@ export function predictOptions(flags: PredictFlags): PredictOptions {
     cmdline: flags.cmdline,
     acsMode: flags.boot ? "boot" : undefined,
     acsEdits: (flags.acs ?? []).map(parseAcsEdit),
+    hotplug: flags.hotplug,
   };
 }
 
