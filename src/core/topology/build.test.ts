@@ -120,3 +120,14 @@ describe("buildTopology", () => {
     expect(t.functions.get("0000:01:00.1")).toMatchObject({ isVirtfn: true, physfn: "0000:01:00.0", predicted: false, vendor: 0x8086, multifunction: false });
   });
 });
+
+describe("SR-IOV without VF Enable", () => {
+  it("neither predicts VFs nor takes a present function for one", () => {
+    const t = topo([
+      fnInput("01:00.0", { pcieType: 0, multifunction: true, sriov: { totalVFs: 4, numVFs: 2, offset: 1, stride: 1, vfDevice: 0x10ed, enabled: false } }),
+      fnInput("01:00.1", { pcieType: 0 }),
+    ]);
+    expect([...t.functions.keys()]).toEqual(["0000:01:00.0", "0000:01:00.1"]);
+    expect(t.functions.get("0000:01:00.1")?.isVirtfn).toBe(false);
+  });
+});

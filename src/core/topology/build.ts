@@ -119,7 +119,8 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   // SR-IOV: mark present VFs, predict absent ones
   for (const pf of [...work.values()]) {
     const sriov = pf.input.config?.sriov;
-    if (!sriov || sriov.numVFs === 0 || pf.isVirtfn) continue;
+    // VFs exist only while VF Enable is set; offset 0 would put VF 0 on the PF itself
+    if (!sriov || sriov.numVFs === 0 || !sriov.vfEnable || sriov.firstVfOffset === 0 || pf.isVirtfn) continue;
     const pfRid = devId(pf.input.bus, pf.input.devfn);
     for (let i = 0; i < Math.min(sriov.numVFs, sriov.totalVFs || sriov.numVFs); i++) {
       const rid = pfRid + sriov.firstVfOffset + i * sriov.vfStride;
@@ -132,7 +133,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       if (present) {
         present.isVirtfn = true;
         present.physfn = pf.bdf;
-      } else if (sriov.vfEnable && opts.predictVfs !== false) {
+      } else if (opts.predictVfs !== false) {
         const pc = pf.input.config;
         add(
           {
