@@ -10,7 +10,7 @@ import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
-import { SourceError } from "./sysfs/errors.js";
+import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
 export interface Loaded {
   readonly snapshot: Snapshot;
@@ -34,10 +34,15 @@ export async function loadLive(root = "/"): Promise<Loaded> {
 export async function loadSource(source: string | undefined): Promise<Loaded> {
   if (source === undefined) return loadLive();
   const st = await stat(source).catch((err: unknown) => {
-    throw new SourceError(source, err instanceof Error && "code" in err && err.code === "ENOENT" ? "no such file or folder" : String(err));
+    throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
   });
   if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
-  const bytes = new Uint8Array(await readFile(source));
+  const bytes = await readFile(source).then(
+    (b) => new Uint8Array(b),
+    (err: unknown) => {
+      throw new SourceError(source, systemErrorText(err));
+    },
+  );
   if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   const text = new TextDecoder("utf-8").decode(bytes);
   if (looksLikeLspci(text)) {

@@ -84,3 +84,8 @@ describe("whatif with an override", () => {
     expect(text).toMatch(/isolation lost: 0000:04:00\.0 is split off only by the override; 0000:03:00\.0, 0000:03:00\.1, 0000:05:00\.0 can still reach it/);
   });
 });
+
+describe("file errors", () => {
+  it("a path through a file is one clean line, not a raw Node error", () => expectBadInput(["show", "README.md/x"], /README\.md\/x: not a directory \(ENOTDIR\)/));
+  it("an unreadable file is bad input, not a bug", () => expectBadInput(["show", "/proc/self/mem"], /\/proc\/self\/mem: .*\((EIO|EACCES|EPERM)\)/));
+});

@@ -115,8 +115,6 @@ export function effectiveAcsCtrl(
     params?: KernelParams | undefined;
     kernel: KernelVersion;
     acsWanted: boolean;
-    /** functions whose ACS a device-specific hook handles (they skip the standard enabling) */
-    hookHandled?: (fn: PciFunction) => boolean;
   },
 ): AcsCtrlResult {
   const ctrl = new Map<string, number>();
@@ -136,7 +134,9 @@ export function effectiveAcsCtrl(
     }
     const fw = 0; // firmware leaves ACS off; the kernel turns it on
     let value = fw;
-    if (opts.acsWanted && !(opts.hookHandled?.(fn) ?? false)) value |= fn.acs.cap & ENABLE_MASK;
+    // the Intel SPT hook writes the same value into its misplaced control dword (kernel-spec §4.6);
+    // the Intel PCH hook handles ports without an ACS capability, which never get here
+    if (opts.acsWanted) value |= fn.acs.cap & ENABLE_MASK;
     const before = value;
     const redirHit = redir?.specs.some((s) => devSpecMatches(s, fn, topology)) ?? false;
     if (redirHit) {

@@ -77,7 +77,7 @@ export function forEachDmaAlias<T>(
           break;
         case PCI_EXP_TYPE_PCI_BRIDGE:
           // PCIe-to-PCI/PCI-X Bridge spec 1.0 §2.3: the bridge may take ownership as (secondary, 00.0)
-          alias = { rid: devId(br.secondary ?? bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-to-pci" };
+          alias = { rid: devId(bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-to-pci" };
           break;
         case PCI_EXP_TYPE_PCIE_BRIDGE:
           alias = { rid: devId(br.bus, br.devfn), cause: "bridge", via: br.bdf, rule: "pci-to-pcie" };
@@ -86,7 +86,7 @@ export function forEachDmaAlias<T>(
           break;
       }
     } else if (bp.pcieBridgeAlias) {
-      alias = { rid: devId(br.secondary ?? bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-bridge-alias" };
+      alias = { rid: devId(bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-bridge-alias" };
     } else {
       alias = { rid: devId(br.bus, br.devfn), cause: "bridge", via: br.bdf, rule: "pci-bridge" };
     }

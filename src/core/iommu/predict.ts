@@ -2,13 +2,13 @@ import { parseCmdline } from "../kernel/cmdline.js";
 import type { KernelParams } from "../kernel/cmdline.js";
 import { DEFAULT_KERNEL, atLeast, parseKernelVersion } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
-import { acsEnableHook, acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } from "../quirks/index.js";
+import { acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } from "../quirks/index.js";
 import type { AcsOverride, QuirkEffects } from "../quirks/index.js";
 import { PCI_EXP_TYPE_ROOT_PORT } from "../regs/express.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { ntbProxies, ntbWarnings } from "../switchtec/ntb-prediction.js";
 import type { NtbProxy } from "../switchtec/ntb-prediction.js";
-import { busKey, devfnOf } from "../topology/address.js";
+import { devfnOf, formatBdf } from "../topology/address.js";
 import type { AcsState, PciFunction, Topology } from "../topology/model.js";
 import { AcsEvaluator, effectiveAcsCtrl } from "./acs.js";
 import type { AcsCtrlMode, AcsCtrlResult } from "./acs.js";
@@ -68,10 +68,8 @@ function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology 
   for (const e of edits) {
     const f = functions.get(e.bdf);
     if (!f) continue;
-    const acs: AcsState =
-      f.acs.state === "present"
-        ? { ...f.acs, cap: f.acs.cap | e.set, ctrl: (f.acs.ctrl | e.set) & ~e.clear }
-        : { state: "present", offset: 0, cap: e.set, ctrl: e.set };
+    // the capability gains the flags; control is edited after the boot model (predict)
+    const acs: AcsState = f.acs.state === "present" ? { ...f.acs, cap: f.acs.cap | e.set } : { state: "present", offset: 0, cap: e.set, ctrl: e.set };
     functions.set(e.bdf, { ...f, acs });
   }
   return { ...topology, functions };
@@ -83,10 +81,7 @@ function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: b
   const regression = atLeast(kernel, 6, 11) && !atLeast(kernel, 6, 13);
   return (fn) => {
     if (!acsWanted || regression) return false;
-    const lpc = topology.buses
-      .get(busKey(fn.segment, fn.bus))
-      ?.functions.map((b) => topology.functions.get(b)!)
-      .find((f) => f.devfn === devfnOf(31, 0));
+    const lpc = topology.functions.get(formatBdf(fn.segment, fn.bus, devfnOf(31, 0)));
     const bytes = lpc?.config?.bytes;
     if (!bytes || bytes.byteLength < 0xf4) return true; // RCBA not captured: assume firmware enabled it
     return (bytes[0xf0]! & 1) === 1;
@@ -145,13 +140,12 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     params,
     kernel,
     acsWanted,
-    hookHandled: (fn) => acsEnableHook(fn) !== undefined,
   });
   warnings.push(...ctrl.warnings);
   const ctrlMap = new Map(ctrl.ctrl);
   for (const e of opts.acsEdits ?? []) {
     const f = topology.functions.get(e.bdf);
-    if (f?.acs.state === "present") ctrlMap.set(e.bdf, f.acs.ctrl);
+    if (f?.acs.state === "present") ctrlMap.set(e.bdf, ((ctrlMap.get(e.bdf) ?? f.acs.ctrl) | e.set) & ~e.clear);
   }
   const pch = pchQuirkEnabled(topology, kernel, acsWanted);
   const acs = new AcsEvaluator(topology, ctrlMap, (fn, req) =>
@@ -162,6 +156,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
       override,
       kernel,
       rawConfig: (f) => f.config?.bytes,
+      // modelled control (boot, edits): Sunrise Point ports read it instead of their +0x08 dword
+      ...((acsMode === "boot" || (opts.acsEdits?.length ?? 0) > 0) && { acsCtrl: (f: PciFunction) => ctrlMap.get(f.bdf) }),
     }),
   );
   const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
@@ -169,5 +165,5 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   if (layout.kind === "amd-inferred") {
     warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");
   }
-  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl, acs, groups, warnings };
+  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl: { ...ctrl, ctrl: ctrlMap }, acs, groups, warnings };
 }

@@ -73,6 +73,8 @@ export interface SplitOption {
   readonly change: string;
   readonly options: PredictOptions;
   readonly groupAfter: readonly string[];
+  /** the groups with the change applied */
+  readonly groupsAfter: GroupPrediction;
   /** functions that could still reach it peer to peer without passing the IOMMU */
   readonly stillReachable: readonly string[];
 }
@@ -135,6 +137,7 @@ export function splitOptions(snapshot: Snapshot, base: Prediction, bdf: string, 
   const candidates = ["downstream", "multifunction", "downstream,multifunction", [...ids].join(",")];
   const out: SplitOption[] = [];
   const seen = new Set<string>();
+  const reachable = peerReach(base, fn.bdf);
   for (const c of candidates) {
     const change = `pcie_acs_override=${c}`;
     const options: PredictOptions = { ...baseOptions, cmdline: `${cmdline.replace(/\bpcie_acs_override=\S*/g, "")} ${change}`.trim() };
@@ -144,7 +147,7 @@ export function splitOptions(snapshot: Snapshot, base: Prediction, bdf: string, 
     const key = [...after].sort().join(" ");
     if (after.length < members.length && !seen.has(key)) {
       seen.add(key);
-      out.push({ change, options, groupAfter: after, stillReachable: peerReach(base, fn.bdf) });
+      out.push({ change, options, groupAfter: after, groupsAfter: p.groups, stillReachable: reachable });
     }
   }
   return out;

@@ -141,10 +141,9 @@ function splitFinding(ctx: Ctx, group: number, members: readonly string[], guest
   const rep = members.find((m) => res.guestOf.has(m))!;
   const splits: SplitFix[] = splitOptions(machine, p, rep, base).map((o) => {
     // does the smaller group keep the parties apart, or only shrink?
-    const after = predict(machine, o.options);
     const partiesIn = new Map<number, Set<string>>();
     for (const m of members) {
-      const id = after.groups.groupOf.get(m);
+      const id = o.groupsAfter.groupOf.get(m);
       const who = party(m);
       if (id !== undefined && who !== undefined) partiesIn.set(id, (partiesIn.get(id) ?? new Set()).add(who));
     }

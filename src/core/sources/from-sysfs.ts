@@ -18,11 +18,6 @@ function hexFile(tree: FileTree, path: string): number | undefined {
   return parseInt(t, 16);
 }
 
-/** true when the tree looks like a sysfs capture */
-export function isSysfsTree(tree: FileTree): boolean {
-  return listDir(tree, PCI_DEVICES).length > 0 || tree.has("sys/bus/pci") || tree.has(PCI_DEVICES);
-}
-
 /** reads the kernel's groups from `sys/kernel/iommu_groups/<n>/devices/<bdf>` */
 export function readKernelGroups(tree: FileTree): Map<number, string[]> | undefined {
   const ids = listDir(tree, GROUPS).filter((n) => /^\d+$/.test(n));
