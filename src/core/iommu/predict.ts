@@ -118,7 +118,7 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     const iv = ivrsAliases.get(f.bdf);
     if (!q && iv === undefined) continue;
     const causes = new Map<number, string>();
-    for (const d of q?.aliasDevfns ?? []) causes.set(d, q!.fired.find((r) => r.effect.startsWith("alias"))?.id ?? "quirk");
+    for (const [d, row] of q?.aliasCauses ?? []) causes.set(d, row);
     const proxy = ntb.get(f.bdf);
     for (const d of proxy?.result?.devfns ?? []) if (!causes.has(d)) causes.set(d, proxy!.rowId);
     if (iv !== undefined && !causes.has(iv)) causes.set(iv, "ivrs");

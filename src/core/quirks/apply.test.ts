@@ -16,6 +16,7 @@ describe("TV8 ASMedia ASM1083 hiding its PCIe capability", () => {
     const fx = applyAliasQuirks(makeTopology(scene()));
     expect(fx.get("0000:03:00.0")).toEqual({
       aliasDevfns: [],
+      aliasCauses: new Map(),
       pcieBridgeAlias: true,
       xlateRoot: false,
       switchtecNt: false,
@@ -149,6 +150,22 @@ describe("fixed and accelerator aliases", () => {
     });
     expect(fx.get("0000:00:00.0")?.aliasDevfns).toEqual([0xfe, 0xff]);
   });
+
+  it("credits every alias devfn to the row that added it first", () => {
+    const row = (id: string, devfns: number[]) => ({
+      id,
+      match: { vendor: 0x1234, device: "any" as const },
+      pass: "header" as const,
+      effect: { kind: "alias-devfn" as const, devfns },
+      reason: "test",
+      ref: "test",
+    });
+    const fx = applyAliasQuirks(makeTopology([makeFn({ vendor: 0x1234, device: 1 })]), { rows: [row("test/a", [0x08]), row("test/b", [0x08, 0x10])] });
+    expect([...fx.get("0000:00:00.0")!.aliasCauses]).toEqual([
+      [0x08, "test/a"],
+      [0x10, "test/b"],
+    ]);
+  });
 });
 
 describe("Switchtec NT functions", () => {
@@ -159,6 +176,7 @@ describe("Switchtec NT functions", () => {
     const fx = applyAliasQuirks(nt({})).get("0000:03:00.1");
     expect(fx).toEqual({
       aliasDevfns: [],
+      aliasCauses: new Map(),
       pcieBridgeAlias: false,
       xlateRoot: false,
       switchtecNt: true,

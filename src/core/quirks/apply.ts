@@ -11,6 +11,8 @@ import type { AliasEffect, QuirkRow } from "./row.js";
 export interface QuirkEffects {
   /** dma_alias_mask: sorted unique devfns on the function's own bus */
   readonly aliasDevfns: readonly number[];
+  /** which row added each devfn (the first, when several did) */
+  readonly aliasCauses: ReadonlyMap<number, string>;
   /** PCIE_BRIDGE_ALIAS: alias downstream traffic to (secondary bus, 00.0) */
   readonly pcieBridgeAlias: boolean;
   /** BRIDGE_XLATE_ROOT: the alias walk stops at this bridge */
@@ -49,7 +51,9 @@ function pcieBridgeAliasHolds(topology: Topology, fn: PciFunction): boolean {
 }
 
 interface Acc {
-  aliases: Set<number>;
+  /** devfn → the row that added it first */
+  aliases: Map<number, string>;
+  row: string;
   pcieBridgeAlias: boolean;
   xlateRoot: boolean;
   switchtecNt: boolean;
@@ -62,16 +66,16 @@ function applyEffect(effect: AliasEffect, fn: PciFunction, topology: Topology, a
     case "alias-function": {
       if (funcOf(fn.devfn) === effect.fn) return undefined;
       const devfn = devfnOf(slotOf(fn.devfn), effect.fn);
-      acc.aliases.add(devfn);
+      if (!acc.aliases.has(devfn)) acc.aliases.set(devfn, acc.row);
       return aliasList([devfn]);
     }
     case "alias-devfn":
-      for (const d of effect.devfns) acc.aliases.add(d & 0xff);
+      for (const d of effect.devfns) if (!acc.aliases.has(d & 0xff)) acc.aliases.set(d & 0xff, acc.row);
       return aliasList(effect.devfns);
     case "alias-range": {
       const count = Math.max(0, Math.min(effect.count, MAX_NR_DEVFNS - effect.from));
       const devfns = Array.from({ length: count }, (_, i) => effect.from + i);
-      for (const d of devfns) acc.aliases.add(d);
+      for (const d of devfns) if (!acc.aliases.has(d)) acc.aliases.set(d, acc.row);
       return count === 0 ? undefined : aliasList(devfns);
     }
     case "flag":
@@ -105,15 +109,17 @@ export function applyAliasQuirks(topology: Topology, opts: ApplyAliasOptions = {
     const fn = topology.functions.get(bdf);
     // functions the scan never finds get no fixups
     if (!fn || !fn.scanned) continue;
-    const acc: Acc = { aliases: new Set(), pcieBridgeAlias: false, xlateRoot: false, switchtecNt: false, fired: [] };
+    const acc: Acc = { aliases: new Map(), row: "", pcieBridgeAlias: false, xlateRoot: false, switchtecNt: false, fired: [] };
     for (const row of rows) {
       if (!matchesRow(fn, row)) continue;
+      acc.row = row.id;
       const effect = applyEffect(row.effect, fn, topology, acc);
       if (effect !== undefined) acc.fired.push({ id: row.id, effect });
     }
     if (acc.fired.length === 0) continue;
     out.set(bdf, {
-      aliasDevfns: [...acc.aliases].sort((a, b) => a - b),
+      aliasDevfns: [...acc.aliases.keys()].sort((a, b) => a - b),
+      aliasCauses: acc.aliases,
       pcieBridgeAlias: acc.pcieBridgeAlias,
       xlateRoot: acc.xlateRoot,
       switchtecNt: acc.switchtecNt,
