@@ -5,6 +5,7 @@
 import type { AcsReason, AcsVerdict } from "./iommu/acs.js";
 import type { DmaAlias } from "./iommu/dma-alias.js";
 import type { GroupStep } from "./iommu/groups.js";
+import type { NoSplit } from "./iommu/whatif.js";
 import type { ConfigIssue, TopologyIssue } from "./issues.js";
 import { formatLspciWarning } from "./lspci/messages.js";
 import { acsFlagList, pcieTypeName } from "./names.js";
@@ -147,5 +148,17 @@ export function formatStep(step: GroupStep): string {
         "iommu-itself": "it is the IOMMU's own function: no group",
         "iommu-off": "the IOMMU is off: no groups at all",
       }[step.reason];
+  }
+}
+
+/** why no kernel parameter splits a group */
+export function formatNoSplit(n: NoSplit): string {
+  switch (n.reason) {
+    case "bridge-alias":
+      return `the functions' requests reach the IOMMU with the requester ID of bridge ${n.via}, so the IOMMU cannot tell them apart; only another slot, not behind that bridge, separates them`;
+    case "dma-alias":
+      return "the functions are DMA aliases of each other: the IOMMU cannot tell their requests apart";
+    case "no-parameter":
+      return "none of the ACS override variants we model makes this group smaller";
   }
 }

@@ -1,8 +1,8 @@
 import { dmaAliases } from "../../core/iommu/dma-alias.js";
 import { predict } from "../../core/iommu/predict.js";
-import { splitOptions } from "../../core/iommu/whatif.js";
+import { noSplitReason, splitOptions } from "../../core/iommu/whatif.js";
 import { stepToJson } from "../../core/json/groups.js";
-import { formatAlias } from "../../core/messages.js";
+import { formatAlias, formatNoSplit } from "../../core/messages.js";
 import { className, functionKindName, hex4 } from "../../core/names.js";
 import { normalizeBdf } from "../../core/topology/address.js";
 import { InputError, UsageError } from "../errors.js";
@@ -19,18 +19,6 @@ export interface ExplainOptions extends PredictFlags {
   json?: boolean | undefined;
 }
 
-/** why no setting can split a group, from the step that put the function there */
-function noSplitReason(code: string | undefined, via: string | undefined): string {
-  switch (code) {
-    case "alias-bridge-group":
-      return `its requests reach the IOMMU with the requester ID of bridge ${via}: the IOMMU cannot tell it from the other devices behind that bridge, whatever the kernel parameters; only another slot (not behind that bridge) separates it`;
-    case "alias-group":
-      return "it shares requester IDs with another function (a DMA alias): the IOMMU cannot tell their requests apart";
-    default:
-      return "no kernel parameter we model makes this group smaller";
-  }
-}
-
 /** `explain BDF`: why this function is where it is, and what would split it */
 export async function explain(opts: ExplainOptions, io: Output): Promise<number> {
   const bdf = normalizeBdf(opts.bdf);
@@ -45,7 +33,6 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
   const steps = (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf));
   const aliases = dmaAliases(p.topology, p.props, fn);
   const splits = gid === undefined ? [] : splitOptions(snapshot, p, bdf, base);
-  const lastStep = p.groups.steps.get(bdf)?.find((s) => s.code !== "acs-isolated");
   const data = {
     schema: "iommu-atlas/explain@1" as const,
     bdf,
@@ -62,7 +49,7 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
       groupAfter: [...s.groupAfter].sort(),
       stillReachable: [...s.stillReachable],
     })),
-    noSplit: members.length > 1 && splits.length === 0 ? noSplitReason(lastStep?.code, lastStep && "via" in lastStep ? lastStep.via : undefined) : null,
+    noSplit: members.length > 1 && splits.length === 0 ? formatNoSplit(noSplitReason(members.map((m) => p.groups.steps.get(m) ?? []))) : null,
     dependsOnUnknownAcs: [...(p.groups.dependsOnUnknown.get(bdf) ?? [])],
   };
   if (opts.json) {

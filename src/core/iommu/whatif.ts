@@ -2,7 +2,7 @@ import { REQ_ACS_FLAGS } from "../regs/acs.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { busKey, slotOf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
-import type { GroupPrediction } from "./groups.js";
+import type { GroupPrediction, GroupStep } from "./groups.js";
 import { predict } from "./predict.js";
 import type { PredictOptions, Prediction } from "./predict.js";
 
@@ -151,4 +151,16 @@ export function splitOptions(snapshot: Snapshot, base: Prediction, bdf: string, 
     }
   }
   return out;
+}
+
+/** why no kernel parameter makes a group smaller */
+export type NoSplit = { readonly reason: "bridge-alias"; readonly via: string } | { readonly reason: "dma-alias" } | { readonly reason: "no-parameter" };
+
+/** reads why nothing splits a group from its members' explanation steps */
+export function noSplitReason(steps: readonly (readonly GroupStep[])[]): NoSplit {
+  const all = steps.flat();
+  const bridge = all.find((s) => s.code === "alias-bridge-group");
+  if (bridge && bridge.code === "alias-bridge-group") return { reason: "bridge-alias", via: bridge.via };
+  if (all.some((s) => s.code === "alias-group")) return { reason: "dma-alias" };
+  return { reason: "no-parameter" };
 }

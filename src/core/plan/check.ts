@@ -6,7 +6,7 @@
 import type { GroupStep } from "../iommu/groups.js";
 import { predict } from "../iommu/predict.js";
 import type { PredictOptions, Prediction } from "../iommu/predict.js";
-import { splitOptions } from "../iommu/whatif.js";
+import { noSplitReason, splitOptions } from "../iommu/whatif.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { buildActions } from "./actions.js";
 import type { Actions } from "./actions.js";
@@ -14,7 +14,7 @@ import { refuseAliasRequest } from "./alias-requests.js";
 import type { AliasRequestOutcome } from "./alias-requests.js";
 import { aliasConflicts, ridEmitters } from "./conflicts.js";
 import { findingSeverity } from "./findings.js";
-import type { Domain, Finding, NoSplit, SplitFix, SplitMember } from "./findings.js";
+import type { Domain, Finding, SplitFix, SplitMember } from "./findings.js";
 import { noFunctionMessage } from "./messages.js";
 import { HOST } from "./plan.js";
 import type { Plan, PlanProblem } from "./plan.js";
@@ -82,14 +82,6 @@ function domains(p: Prediction, r: Resolution): (bdf: string) => Domain | undefi
     if (fn && isBridge(fn) && g !== undefined && owner.has(g)) return owner.get(g);
     return HOST;
   };
-}
-
-function noSplitReason(steps: readonly (readonly GroupStep[])[]): NoSplit {
-  const all = steps.flat();
-  const bridge = all.find((s) => s.code === "alias-bridge-group");
-  if (bridge && bridge.code === "alias-bridge-group") return { reason: "bridge-alias", via: bridge.via };
-  if (all.some((s) => s.code === "alias-group")) return { reason: "dma-alias" };
-  return { reason: "no-parameter" };
 }
 
 /** what every phase of the check reads */

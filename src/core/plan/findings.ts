@@ -51,7 +51,8 @@ export interface SplitFix {
 }
 
 /** why no kernel parameter can split the group */
-export type NoSplit = { readonly reason: "bridge-alias"; readonly via: string } | { readonly reason: "dma-alias" } | { readonly reason: "no-parameter" };
+export type { NoSplit } from "../iommu/whatif.js";
+import type { NoSplit } from "../iommu/whatif.js";
 
 export interface RmrrRegion {
   readonly base: bigint;

@@ -3,7 +3,7 @@
  * place the plan check's prose lives. Each function switches over a code.
  */
 import type { z } from "zod";
-import { formatStep } from "../messages.js";
+import { formatNoSplit, formatStep } from "../messages.js";
 import { formatRid, parseBdf } from "../topology/address.js";
 import type { RefusalReason, RequestReason } from "./alias-requests.js";
 import type { Domain, Finding, RidEmitter, RmrrRegion, SplitMember } from "./findings.js";
@@ -235,7 +235,7 @@ export function findingDetails(f: Finding): string[] {
           `or boot with ${s.change}: the group becomes {${s.groupAfter.join(", ")}}${s.separates ? "" : ", which still mixes the parties"}; this only tells the kernel to assume isolation, the functions can still reach each other peer to peer without the IOMMU`,
         );
       }
-      if (f.noSplit) lines.push(`no kernel parameter splits it: ${noSplitText(f.noSplit)}`);
+      if (f.noSplit) lines.push(`no kernel parameter splits it: ${formatNoSplit(f.noSplit)}`);
       return lines;
     }
     case "group-not-viable":
@@ -257,17 +257,6 @@ export function findingDetails(f: Finding): string[] {
       ];
     default:
       return [];
-  }
-}
-
-function noSplitText(n: NonNullable<Extract<Finding, { code: "group-split" }>["noSplit"]>): string {
-  switch (n.reason) {
-    case "bridge-alias":
-      return `the functions' requests reach the IOMMU with the requester ID of bridge ${n.via}, so the IOMMU cannot tell them apart; only another slot, not behind that bridge, separates them`;
-    case "dma-alias":
-      return "the functions are DMA aliases of each other: the IOMMU cannot tell their requests apart";
-    case "no-parameter":
-      return "none of the ACS override variants we model makes this group smaller";
   }
 }
 
