@@ -72,6 +72,11 @@ function first<K extends Capability["kind"]>(caps: readonly Capability[], kind: 
   return caps.find((c): c is Extract<Capability, { kind: K }> => c.kind === kind);
 }
 
+/** the capabilities the model names, picked from a capability list (the first of each kind, as the kernel's finders do) */
+export function namedCapabilities(caps: readonly Capability[]): Pick<DecodedConfig, "express" | "acs" | "ari" | "sriov" | "dsn"> {
+  return { express: first(caps, "express"), acs: first(caps, "acs"), ari: first(caps, "ari"), sriov: first(caps, "sriov"), dsn: first(caps, "dsn") };
+}
+
 export interface DecodeOptions {
   /** bytes really read (default: all given) */
   readonly known?: number;
@@ -149,11 +154,7 @@ export function decodeConfig(bytes: Uint8Array, opts: DecodeOptions = {}): { con
     capabilities,
     capabilitiesKnown,
     extendedKnown,
-    express: first(capabilities, "express"),
-    acs: first(capabilities, "acs"),
-    ari: first(capabilities, "ari"),
-    sriov: first(capabilities, "sriov"),
-    dsn: first(capabilities, "dsn"),
+    ...namedCapabilities(capabilities),
     issues,
   };
   return { config, issues };

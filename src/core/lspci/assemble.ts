@@ -4,7 +4,7 @@
  * implies (multi-function bit) and marks what it leaves unknown.
  */
 import type { Capability } from "../caps/index.js";
-import { decodeConfig } from "../config/decode.js";
+import { decodeConfig, namedCapabilities } from "../config/decode.js";
 import type { DecodedConfig } from "../config/decode.js";
 import type { ConfigIssue } from "../issues.js";
 import {
@@ -142,10 +142,6 @@ function toCapability(f: CapFacts): Capability {
   }
 }
 
-function first<K extends Capability["kind"]>(caps: readonly Capability[], kind: K): Extract<Capability, { kind: K }> | undefined {
-  return caps.find((c): c is Extract<Capability, { kind: K }> => c.kind === kind);
-}
-
 /** what made a synthetic config less than complete, for warnings */
 interface Gaps {
   registersNotShown: boolean;
@@ -199,7 +195,7 @@ function verboseConfig(
   // `Status: Cap+` and no capability line: a zero pointer, unless the text ends inside this block
   const cutBlock = r.capList === true && r.caps.length === 0 && !r.capsDenied && lastOfDump;
   const capabilitiesKnown = r.form === "text" && r.level >= 1 && !r.capsDenied && !cutBlock;
-  const express = first(capabilities, "express");
+  const { express } = namedCapabilities(capabilities);
   let extendedKnown = capabilitiesKnown;
   if (capabilitiesKnown && cutExpress) {
     extendedKnown = false;
@@ -216,7 +212,7 @@ function verboseConfig(
       extendedKnown = false;
       gaps.cut = cut.kind;
       gaps.cutLine = cut.line;
-    } else if (lastOfDump && !r.ended && r.form === "text" && !first(capabilities, "acs")) {
+    } else if (lastOfDump && !r.ended && r.form === "text" && !namedCapabilities(capabilities).acs) {
       // the text stops inside this block: an ACS capability may have followed
       extendedKnown = false;
       gaps.endCut = true;
@@ -239,11 +235,8 @@ function verboseConfig(
     capabilities,
     capabilitiesKnown,
     extendedKnown,
+    ...namedCapabilities(capabilities),
     express,
-    acs: first(capabilities, "acs"),
-    ari: first(capabilities, "ari"),
-    sriov: first(capabilities, "sriov"),
-    dsn: first(capabilities, "dsn"),
     issues,
   };
   return { config, issues };
@@ -401,10 +394,8 @@ export function assemble(scan: ScanResult): Assembled {
           ...config,
           capabilities,
           extendedKnown: text.extendedKnown,
-          acs: first(capabilities, "acs"),
-          ari: first(capabilities, "ari"),
-          sriov: first(capabilities, "sriov"),
-          dsn: first(capabilities, "dsn"),
+          ...namedCapabilities(capabilities),
+          express: config.express,
         };
         if (gaps.cut) warnings.push({ code: "registers-cut", bdf, line: gaps.cutLine, capability: gaps.cut });
       }
