@@ -66,17 +66,17 @@ export function parseYaml<S extends z.ZodType>(text: string, schema: S, opts: Ya
   if (!read.ok) return read;
   const { doc, lineOf } = read;
   const parsed = schema.safeParse(doc.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((i) => {
-        const path = i.path.filter((k): k is string | number => typeof k !== "symbol");
-        const key = i.code === "unrecognized_keys" ? i.keys[0] : undefined;
-        return { line: lineOf(path, key), path: dotPath(path), message: i.message };
-      }),
-    };
-  }
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error.issues, lineOf) };
   return { ok: true, value: parsed.data, doc, lineOf };
+}
+
+/** zod issues as problems with the line of the offending node (an unknown key points at the key) */
+export function zodProblems(issues: readonly z.core.$ZodIssue[], lineOf: (path: YamlPath, key?: string) => number): YamlProblem[] {
+  return issues.map((i) => {
+    const path = i.path.filter((k): k is string | number => typeof k !== "symbol");
+    const key = i.code === "unrecognized_keys" ? i.keys[0] : undefined;
+    return { line: lineOf(path, key), path: dotPath(path), message: i.message };
+  });
 }
 
 /** true when the text is a YAML mapping with one of the given top-level keys */

@@ -4,7 +4,7 @@
  * checked with zod; each problem names its line and field.
  */
 import { z } from "zod";
-import { dotPath, readYamlDocument } from "../design/yaml-source.js";
+import { dotPath, readYamlDocument, zodProblems } from "../design/yaml-source.js";
 import type { YamlPath } from "../design/yaml-source.js";
 import { formatBdf, parseBdf } from "../topology/address.js";
 import {
@@ -99,16 +99,7 @@ export function parsePlan(text: string, file: string): PlanResult {
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ line: lineOf([]), path: "", message: MSG_NOT_A_MAP }] };
 
   const parsed = planSchema.safeParse(data, { error: schemaIssueMessage });
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((i) => {
-        const path = i.path.filter((k): k is string | number => typeof k !== "symbol");
-        const key = i.code === "unrecognized_keys" ? i.keys[0] : undefined;
-        return { line: lineOf(path, key), path: dotPath(path), message: i.message };
-      }),
-    };
-  }
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error.issues, lineOf) };
   return buildPlan(parsed.data, file, lineOf);
 }
 
