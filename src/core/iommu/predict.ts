@@ -36,6 +36,8 @@ export interface PredictOptions {
   readonly acsEdits?: readonly AcsEdit[] | undefined;
   /** fire quirk rows that are only proposed upstream */
   readonly includeProposed?: boolean | undefined;
+  /** false: a kernel without the DMA-alias quirks (IVRS aliases, from firmware, stay) */
+  readonly aliasQuirks?: boolean | undefined;
   /**
    * Switchtec NT functions were hot-added: the quirk's proxy aliases (a
    * final fixup) are set after the group exists, so they are programmed but
@@ -106,7 +108,7 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
   const acsWanted = !params.iommuOff && layout.units.length > 0;
 
-  const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed });
+  const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed, ...(opts.aliasQuirks === false && { rows: [] }) });
   const ivrsAliases = layout.ivrs ? ivrsSameBusAliases(topology, layout.ivrs) : new Map<string, number>();
   const ntb = ntbProxies(quirks, snapshot.ntb, { source: snapshot.source, kernel });
   for (const [bdf, n] of ntb) warnings.push(...ntbWarnings(bdf, n, opts.hotplug));

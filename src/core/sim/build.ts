@@ -7,8 +7,6 @@
  * about is a warning.
  */
 import { snapshotFromDesign } from "../design/from-design.js";
-import { NO_ALIAS_PROPS } from "../iommu/dma-alias.js";
-import type { AliasProps } from "../iommu/dma-alias.js";
 import { predict } from "../iommu/predict.js";
 import type { AcsEdit, Prediction } from "../iommu/predict.js";
 import { parseKernelVersion } from "../kernel/version.js";
@@ -84,13 +82,6 @@ const bdfKey = (text: string): string => {
 };
 
 const PAGE = 4096;
-
-/** alias properties with the quirk-made parts removed (IVRS aliases stay: firmware, not a quirk) */
-function withoutQuirks(props: AliasProps): AliasProps {
-  const kept = new Map([...props.aliasCauses].filter(([, c]) => c === "ivrs"));
-  if (kept.size === 0) return NO_ALIAS_PROPS;
-  return { aliasDevfns: [...kept.keys()].sort((a, b) => a - b), aliasCauses: kept, pcieBridgeAlias: false, xlateRoot: false };
-}
 
 /**
  * Builds the simulation. `sources` holds the snapshots of hosts whose
@@ -209,11 +200,7 @@ function buildHost(
     snapshot = { ...snapshot, ntb: images };
   }
 
-  let p: Prediction = predict(snapshot, { kernel, cmdline: spec.cmdline, acsEdits });
-  if (spec.alias_quirks === false) {
-    const props = p.props;
-    p = { ...p, props: (bdf) => withoutQuirks(props(bdf)) };
-  }
+  const p: Prediction = predict(snapshot, { kernel, cmdline: spec.cmdline, acsEdits, aliasQuirks: spec.alias_quirks !== false });
   const kernelUsed = p.kernel;
 
   // the IOMMU
@@ -364,7 +351,7 @@ function buildHost(
     machine,
     logFormat,
     rootComplexP2p: spec.root_complex_p2p ?? true,
-    acsCtrl: new Map([...p.ctrl.ctrl, ...acsEdits.map((e) => [e.bdf, e.set] as const)]),
+    acsCtrl: p.ctrl.ctrl,
     claims,
     refusedVfs,
     bootLog,
