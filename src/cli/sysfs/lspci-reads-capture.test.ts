@@ -47,7 +47,8 @@ describe.skipIf(!hasLspci)("lspci reads our captures and agrees with our decoder
     it(`scripts/capture.sh in a real guest: ${name}`, () => expectAgreement(path.join(regressions, name)));
   }
 
-  it.skipIf(!existsSync("/sys/bus/pci/devices"))("iommu-atlas capture of this host (skipped: no /sys/bus/pci here)", async () => {
+  const hostHasPci = existsSync("/sys/bus/pci/devices") && readdirSync("/sys/bus/pci/devices").length > 0;
+  it.skipIf(!hostHasPci)("iommu-atlas capture of this host (skipped when the host shows no PCI functions)", async () => {
     const out = path.join(work, "host.tar.gz");
     expect(await capture({ output: out, log: () => undefined })).toBe(0);
     await expectAgreement(out);
