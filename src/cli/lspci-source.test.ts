@@ -44,3 +44,17 @@ describe("lspci text as a SOURCE: real hardware ground truth", () => {
     expect(io.errors()).toMatch(/paste\.txt:1: not lspci output, a capture archive/);
   });
 });
+
+describe("a dump taken without root", () => {
+  it("says which groups rest on ACS it could not see", async () => {
+    const io = recorder();
+    const file = path.resolve("src", "core", "lspci", "fixtures", "forms", "nested-switches-nonroot.lspci-vvnn.txt");
+    expect(await main(["groups", file, "--json"], io)).toBe(0);
+    const data = JSON.parse(io.text());
+    const members = data.groups.flatMap((g: { members: { bdf: string; dependsOnUnknownAcs: string[] }[] }) => g.members);
+    // everything below the root port depends on ACS the dump did not show
+    const below = members.filter((m: { bdf: string }) => !m.bdf.startsWith("0000:00:"));
+    expect(below.length).toBeGreaterThan(0);
+    for (const m of below) expect(m.dependsOnUnknownAcs.length, m.bdf).toBeGreaterThan(0);
+  });
+});

@@ -100,7 +100,7 @@ export function formatAcsReason(v: AcsVerdict): string {
     case "no-acs-cap":
       return "no ACS capability";
     case "acs-unknown":
-      return "ACS unknown (config space beyond 256 bytes not captured), taken as absent";
+      return "ACS unknown (the capabilities were not captured: run the capture as root), taken as not isolating";
     case "single-function":
       return "single-function device: isolated by itself";
     case "other-type":

@@ -18,7 +18,7 @@ export function renderGroups(data: GroupsJson, s: Style, verbose: boolean): stri
     for (const m of g.members) {
       lines.push(memberLine(m, s));
       if (verbose) for (const st of m.steps) lines.push(s.dim(`      ${st.text}`));
-      if (m.dependsOnUnknownAcs.length) lines.push(s.yellow(`      depends on unknown ACS of ${m.dependsOnUnknownAcs.join(", ")} (taken as absent)`));
+      if (m.dependsOnUnknownAcs.length) lines.push(s.yellow(`      depends on unknown ACS of ${m.dependsOnUnknownAcs.join(", ")} (taken as not isolating)`));
     }
   }
   for (const u of data.ungrouped) lines.push(`${s.bold(u.bdf)}  ${s.dim(u.text)}`);

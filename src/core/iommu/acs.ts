@@ -196,6 +196,8 @@ export class AcsEvaluator {
   #evaluate(fn: PciFunction, req: number): AcsVerdict {
     const q = this.#quirk(fn, req);
     if (q) return { bdf: fn.bdf, enabled: q.enabled, reason: { kind: "quirk", rowId: q.rowId } };
+    // capabilities not read (a dump taken without root): PCIe or not is unknown, so is ACS
+    if (!fn.isPcie && fn.config !== undefined && !fn.config.capabilitiesKnown) return { bdf: fn.bdf, enabled: false, reason: { kind: "acs-unknown" } };
     if (!fn.isPcie) return { bdf: fn.bdf, enabled: false, reason: { kind: "not-pcie" } };
     switch (fn.pcieType) {
       case PCI_EXP_TYPE_PCIE_BRIDGE:

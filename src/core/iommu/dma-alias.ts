@@ -85,6 +85,8 @@ export function forEachDmaAlias<T>(
         default:
           break;
       }
+    } else if (br.config !== undefined && !br.config.capabilitiesKnown) {
+      // capabilities not captured: taken as a PCIe port (no alias); its unknown ACS is what the groups then depend on
     } else if (bp.pcieBridgeAlias) {
       alias = { rid: devId(bus.number, 0), cause: "bridge", via: br.bdf, rule: "pcie-bridge-alias" };
     } else {

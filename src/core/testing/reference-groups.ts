@@ -40,6 +40,8 @@ export function referenceGroups(topology: Topology, props: PropsLookup, acs: Acs
       if (tmp.isPcie) {
         if (tmp.pcieType === 7) ret = fn(tmp, devId(tmp.secondary!, 0));
         else if (tmp.pcieType === 8) ret = fn(tmp, devId(tmp.bus, tmp.devfn));
+      } else if (tmp.config !== undefined && !tmp.config.capabilitiesKnown) {
+        // unknown capabilities: taken as a PCIe port, no alias
       } else if (props(tmp.bdf).pcieBridgeAlias) ret = fn(tmp, devId(tmp.secondary!, 0));
       else ret = fn(tmp, devId(tmp.bus, tmp.devfn));
       if (ret) return ret;
