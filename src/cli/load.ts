@@ -78,3 +78,12 @@ export function yamlError(file: string, problems: readonly YamlProblem[]): Input
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
   return new InputError(`${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`);
 }
+
+/** a text input file (plan, scenario); a read failure is one line naming the file, ending with `hint` */
+export async function readTextInput(file: string, hint: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; ${hint}`);
+  }
+}

@@ -1,17 +1,14 @@
-import { readFile } from "node:fs/promises";
 import { checkPlan } from "../../core/plan/check.js";
 import { parsePlan } from "../../core/plan/parse.js";
 import { formatPlanProblem } from "../../core/plan/plan.js";
 import type { PlanProblem } from "../../core/plan/plan.js";
 import { checkToJson, planErrorsToJson } from "../../core/plan/to-json.js";
-import { InputError } from "../errors.js";
-import { loadSource } from "../load.js";
+import { loadSource, readTextInput } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
 import { toJson } from "../output.js";
 import { renderCheck } from "../render/check.js";
-import { errnoCode, systemErrorText } from "../sysfs/errors.js";
 import { style } from "../render/text.js";
 
 export interface CheckOptions extends PredictFlags {
@@ -26,14 +23,6 @@ export const CHECK_SAFE = 0;
 export const CHECK_UNSAFE = 1;
 export const CHECK_BAD_INPUT = 2;
 
-async function readPlan(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (err) {
-    throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; pass a plan file (see docs/plan.md)`);
-  }
-}
-
 /** every problem of the plan, one line each: on stderr, or as JSON on stdout */
 function reportProblems(file: string, problems: readonly PlanProblem[], json: boolean, io: Output): number {
   if (json) io.out(toJson(planErrorsToJson(file, problems)));
@@ -43,7 +32,7 @@ function reportProblems(file: string, problems: readonly PlanProblem[], json: bo
 
 /** `check PLAN [SOURCE]`: is this VM assignment plan safe on that machine, and how to apply it */
 export async function check(opts: CheckOptions, io: Output): Promise<number> {
-  const text = await readPlan(opts.plan);
+  const text = await readTextInput(opts.plan, "pass a plan file (see docs/plan.md)");
   const parsed = parsePlan(text, opts.plan);
   if (!parsed.ok) return reportProblems(opts.plan, parsed.problems, opts.json === true, io);
   const { snapshot, label } = await loadSource(opts.source);

@@ -1,16 +1,15 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseScenario } from "../../core/sim/parse-scenario.js";
 import { simulationFrom } from "../../core/sim/simulation.js";
 import { simulationToJson } from "../../core/sim/to-json.js";
 import type { Snapshot } from "../../core/sources/snapshot.js";
 import { InputError } from "../errors.js";
-import { loadSource, yamlError } from "../load.js";
+import { loadSource, readTextInput, yamlError } from "../load.js";
 import type { Output } from "../output.js";
 import { toJson } from "../output.js";
 import { renderSimulation } from "../render/simulate.js";
 import { style } from "../render/text.js";
-import { SourceError, errnoCode, systemErrorText } from "../sysfs/errors.js";
+import { SourceError } from "../sysfs/errors.js";
 
 export interface SimulateOptions {
   /** the scenario file (YAML, see docs/scenario.md) */
@@ -22,14 +21,6 @@ export interface SimulateOptions {
 export const SIMULATE_PASSED = 0;
 export const SIMULATE_FAILED = 1;
 
-async function readScenario(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (err) {
-    throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; pass a scenario file (see docs/scenario.md and examples/scenarios/)`);
-  }
-}
-
 /**
  * `simulate SCENARIO`: replays the scenario's DMA transactions hop by hop
  * and prints, per transaction, its path, the decisions taken and how it
@@ -37,7 +28,7 @@ async function readScenario(file: string): Promise<string> {
  */
 export async function simulate(opts: SimulateOptions, io: Output): Promise<number> {
   const file = opts.scenario;
-  const parsed = parseScenario(await readScenario(file));
+  const parsed = parseScenario(await readTextInput(file, "pass a scenario file (see docs/scenario.md and examples/scenarios/)"));
   if (!parsed.ok) throw yamlError(file, parsed.problems);
   const sources = new Map<string, Snapshot>();
   for (const [i, topo] of parsed.input.topologies.entries()) {

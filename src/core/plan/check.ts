@@ -3,7 +3,6 @@
  * SR-IOV first (the VFs it creates are functions like any other), then
  * where each function goes, then what VFIO and the IOMMU will make of it.
  */
-import type { GroupStep } from "../iommu/groups.js";
 import { predict } from "../iommu/predict.js";
 import type { PredictOptions, Prediction } from "../iommu/predict.js";
 import { noSplitReason, splitOptions } from "../iommu/whatif.js";
