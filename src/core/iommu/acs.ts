@@ -165,7 +165,10 @@ export class AcsEvaluator {
   readonly #topology: Topology;
   readonly #ctrl: ReadonlyMap<string, number>;
   readonly #quirk: AcsQuirkLookup;
-  readonly #cache = new Map<string, AcsVerdict>();
+  /** verdicts by request flags, then by BDF */
+  readonly #cache = new Map<number, Map<string, AcsVerdict>>();
+  /** pathFailure answers by request flags, then by BDF of the start (null: isolated) */
+  readonly #paths = new Map<number, Map<string, AcsVerdict | null>>();
 
   constructor(topology: Topology, ctrl: ReadonlyMap<string, number>, quirk: AcsQuirkLookup) {
     this.#topology = topology;
@@ -184,11 +187,15 @@ export class AcsEvaluator {
   }
 
   enabled(fn: PciFunction, req: number): AcsVerdict {
-    const key = `${fn.bdf}/${req}`;
-    let v = this.#cache.get(key);
+    let byBdf = this.#cache.get(req);
+    if (!byBdf) {
+      byBdf = new Map();
+      this.#cache.set(req, byBdf);
+    }
+    let v = byBdf.get(fn.bdf);
     if (!v) {
       v = this.#evaluate(fn, req);
-      this.#cache.set(key, v);
+      byBdf.set(fn.bdf, v);
     }
     return v;
   }
@@ -227,6 +234,20 @@ export class AcsEvaluator {
    * undefined when the whole path is isolated.
    */
   pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
+    let byBdf = this.#paths.get(req);
+    if (!byBdf) {
+      byBdf = new Map();
+      this.#paths.set(req, byBdf);
+    }
+    let v = byBdf.get(start.bdf);
+    if (v === undefined) {
+      v = this.#pathFailure(start, req) ?? null;
+      byBdf.set(start.bdf, v);
+    }
+    return v ?? undefined;
+  }
+
+  #pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
     let cur: PciFunction | undefined = start;
     for (let guard = 0; cur && guard < 512; guard++) {
       const v = this.enabled(cur, req);

@@ -58,42 +58,127 @@ export interface GroupPrediction {
   readonly dependsOnUnknown: ReadonlyMap<string, readonly string[]>;
 }
 
+/** the functions of one bus in scan order, with what the searches of §5.1 C and D need */
+interface BusMembers {
+  readonly all: PciFunction[];
+  /** by slot, made on first use */
+  slots: PciFunction[][] | undefined;
+  /** some function on the bus has a DMA alias mask (null: not checked yet) */
+  aliases: boolean | null;
+}
+
+/** devfns already searched in one probe; marks are reset by bumping an epoch */
+class DevfnMarks {
+  readonly #marks = new Int32Array(256);
+  #epoch = 0;
+  #other: Set<number> | undefined;
+  reset(): void {
+    this.#epoch++;
+    this.#other = undefined;
+  }
+  /** marks devfn; false when it was marked already */
+  add(devfn: number): boolean {
+    if (devfn >= 0 && devfn < 256 && Number.isInteger(devfn)) {
+      if (this.#marks[devfn] === this.#epoch) return false;
+      this.#marks[devfn] = this.#epoch;
+      return true;
+    }
+    this.#other ??= new Set();
+    if (this.#other.has(devfn)) return false;
+    this.#other.add(devfn);
+    return true;
+  }
+}
+
+type Found = { readonly bdf: string; readonly group: number };
+
 /**
  * pci_device_group over the probe passes (kernel-spec §5). Same-bus
- * functions are indexed once, so each search is bounded by the bus, not by
- * the machine.
+ * functions are indexed once, by bus and by slot, so each search is bounded
+ * by the slot or the bus, not by the machine; ACS verdicts and path answers
+ * are computed once per function and shared by every probe that asks.
  */
 export function predictGroups(input: GroupInput): GroupPrediction {
   const { topology, props, acs } = input;
   const groupOf = new Map<string, number>();
-  const members = new Map<number, string[]>();
+  const members: string[][] = [];
+  const firstId = input.reservedIds ?? 0;
   const steps = new Map<string, GroupStep[]>();
   const unknown = new Map<string, string[]>();
-  let nextId = input.reservedIds ?? 0;
 
-  const sameBus = new Map<string, PciFunction[]>();
+  const sameBus = new Map<string, BusMembers>();
   for (const bdf of topology.scanOrder) {
     const f = topology.functions.get(bdf)!;
     const key = busKey(f.segment, f.bus);
-    const list = sameBus.get(key) ?? [];
-    list.push(f);
-    sameBus.set(key, list);
+    const m = sameBus.get(key);
+    if (m) m.all.push(f);
+    else sameBus.set(key, { all: [f], slots: undefined, aliases: null });
   }
-  const siblings = (p: PciFunction): readonly PciFunction[] => sameBus.get(busKey(p.segment, p.bus)) ?? [];
+  const busOf = (p: PciFunction): BusMembers | undefined => sameBus.get(busKey(p.segment, p.bus));
+  const slotSiblings = (m: BusMembers, p: PciFunction): readonly PciFunction[] => {
+    if (!m.slots) {
+      m.slots = Array.from({ length: 32 }, () => []);
+      for (const f of m.all) m.slots[slotOf(f.devfn)]!.push(f);
+    }
+    return m.slots[slotOf(p.devfn)]!;
+  };
+  const hasAliases = (m: BusMembers): boolean => (m.aliases ??= m.all.some((f) => props(f.bdf).aliasDevfns.length > 0));
+
+  // the probe under way
+  let unknownSeen: string[] | undefined;
+  const marks = new DevfnMarks();
+  const chain: string[] = [];
+
+  const acsEnabled = (f: PciFunction): AcsVerdict => {
+    const v = acs.enabled(f, REQ_ACS_FLAGS);
+    if (v.reason.kind === "acs-unknown") (unknownSeen ??= []).push(f.bdf);
+    return v;
+  };
+  const pathFailure = (start: PciFunction): AcsVerdict | undefined => {
+    const v = acs.pathFailure(start, REQ_ACS_FLAGS);
+    if (v?.reason.kind === "acs-unknown") (unknownSeen ??= []).push(v.bdf);
+    return v;
+  };
+
+  function aliasGroup(q: PciFunction): Found | undefined {
+    if (!marks.add(q.devfn)) return undefined;
+    const g = groupOf.get(q.bdf);
+    if (g !== undefined) return { bdf: q.bdf, group: g };
+    const m = busOf(q);
+    // no alias mask on either side: no function of the bus is q's DMA alias
+    if (!m || (!hasAliases(m) && props(q.bdf).aliasDevfns.length === 0)) return undefined;
+    for (const t of m.all) {
+      if (t === q || !devsAreDmaAliases(props, q, t)) continue;
+      chain.push(t.bdf);
+      const r = aliasGroup(t) ?? functionAliasGroup(t);
+      if (r) return r;
+      chain.pop();
+    }
+    return undefined;
+  }
+
+  function functionAliasGroup(q: PciFunction): Found | undefined {
+    if (!q.multifunction || acsEnabled(q).enabled) return undefined;
+    const m = busOf(q);
+    if (!m) return undefined;
+    for (const t of slotSiblings(m, q)) {
+      if (t === q || acsEnabled(t).enabled) continue;
+      chain.push(t.bdf);
+      const r = aliasGroup(t);
+      if (r) return r;
+      chain.pop();
+    }
+    return undefined;
+  }
 
   const probe = (dev: PciFunction): void => {
     const trail: GroupStep[] = [];
-    const unknownSeen: string[] = [];
-    const acsEnabled = (f: PciFunction): AcsVerdict => {
-      const v = acs.enabled(f, REQ_ACS_FLAGS);
-      if (v.reason.kind === "acs-unknown") unknownSeen.push(f.bdf);
-      return v;
-    };
+    unknownSeen = undefined;
     const join = (g: number): void => {
       groupOf.set(dev.bdf, g);
-      members.get(g)!.push(dev.bdf);
+      members[g - firstId]!.push(dev.bdf);
       steps.set(dev.bdf, trail);
-      if (unknownSeen.length > 0) unknown.set(dev.bdf, [...new Set(unknownSeen)]);
+      if (unknownSeen !== undefined) unknown.set(dev.bdf, [...new Set(unknownSeen)]);
     };
 
     // A. topology aliases
@@ -128,57 +213,24 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     }
 
     // C. DMA-alias relatives of p, D. non-isolated functions of p's slot
-    const visited = new Set<number>();
-    const chain: string[] = [];
-    const found = aliasGroup(p, visited, chain);
+    marks.reset();
+    chain.length = 0;
+    const found = aliasGroup(p);
     if (found) {
       trail.push({ code: "alias-group", at: p.bdf, partner: found.bdf, chain: [...chain], group: found.group });
       return join(found.group);
     }
-    const viaFn = functionAliasGroup(p, visited, chain);
+    const viaFn = functionAliasGroup(p);
     if (viaFn) {
       trail.push({ code: "function-group", at: p.bdf, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: [...chain], group: viaFn.group });
       return join(viaFn.group);
     }
 
     // E. a new group
-    const id = nextId++;
-    members.set(id, []);
+    const id = firstId + members.length;
+    members.push([]);
     trail.push({ code: "new-group", at: dev.bdf, group: id, verdict: p.multifunction ? acsEnabled(p) : undefined });
     join(id);
-
-    function pathFailure(start: PciFunction): AcsVerdict | undefined {
-      const v = acs.pathFailure(start, REQ_ACS_FLAGS);
-      if (v?.reason.kind === "acs-unknown") unknownSeen.push(v.bdf);
-      return v;
-    }
-
-    function aliasGroup(q: PciFunction, seen: Set<number>, path: string[]): { bdf: string; group: number } | undefined {
-      if (seen.has(q.devfn)) return undefined;
-      seen.add(q.devfn);
-      const g = groupOf.get(q.bdf);
-      if (g !== undefined) return { bdf: q.bdf, group: g };
-      for (const t of siblings(q)) {
-        if (t === q || !devsAreDmaAliases(props, q, t)) continue;
-        path.push(t.bdf);
-        const r = aliasGroup(t, seen, path) ?? functionAliasGroup(t, seen, path);
-        if (r) return r;
-        path.pop();
-      }
-      return undefined;
-    }
-
-    function functionAliasGroup(q: PciFunction, seen: Set<number>, path: string[]): { bdf: string; group: number } | undefined {
-      if (!q.multifunction || acsEnabled(q).enabled) return undefined;
-      for (const t of siblings(q)) {
-        if (t === q || slotOf(t.devfn) !== slotOf(q.devfn) || acsEnabled(t).enabled) continue;
-        path.push(t.bdf);
-        const r = aliasGroup(t, seen, path);
-        if (r) return r;
-        path.pop();
-      }
-      return undefined;
-    }
   };
 
   for (const [bdf, reason] of input.ungrouped ?? []) steps.set(bdf, [{ code: "no-iommu", at: bdf, reason }]);
@@ -189,6 +241,6 @@ export function predictGroups(input: GroupInput): GroupPrediction {
       if (f) probe(f);
     }
   }
-  const groups = [...members.entries()].sort((a, b) => a[0] - b[0]).map(([id, m]) => ({ id, members: m }));
+  const groups = members.map((m, i) => ({ id: firstId + i, members: m }));
   return { groups, groupOf, steps, dependsOnUnknown: unknown };
 }

@@ -77,6 +77,17 @@ function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology 
   return { ...topology, functions };
 }
 
+/** the control values after `--acs` edits (the same map when there are none) */
+function editedCtrl(topology: Topology, ctrl: ReadonlyMap<string, number>, edits: readonly AcsEdit[]): ReadonlyMap<string, number> {
+  if (edits.length === 0) return ctrl;
+  const edited = new Map(ctrl);
+  for (const e of edits) {
+    const f = topology.functions.get(e.bdf);
+    if (f?.acs.state === "present") edited.set(e.bdf, ((edited.get(e.bdf) ?? f.acs.ctrl) | e.set) & ~e.clear);
+  }
+  return edited;
+}
+
 /** ACS_ENABLED_QUIRK for an Intel PCH root port: the enable hook ran and RCBA was on (kernel-spec §4.6) */
 function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: boolean): (fn: PciFunction) => boolean {
   // 6.11 called the hook only for ports with an ACS capability, which PCH ports lack (fixed ≈6.13)
@@ -115,7 +126,10 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   const props = new Map<string, AliasProps>();
   // hot-added NT functions: the same props without the proxy aliases, for grouping only
   const groupProps = new Map<string, AliasProps>();
-  for (const f of topology.functions.values()) {
+  // only functions a quirk or the IVRS table touched have props
+  for (const bdf of new Set([...quirks.keys(), ...ivrsAliases.keys()])) {
+    const f = topology.functions.get(bdf);
+    if (!f) continue;
     const q = quirks.get(f.bdf);
     const iv = ivrsAliases.get(f.bdf);
     if (!q && iv === undefined) continue;
@@ -144,11 +158,7 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     acsWanted,
   });
   warnings.push(...ctrl.warnings);
-  const ctrlMap = new Map(ctrl.ctrl);
-  for (const e of opts.acsEdits ?? []) {
-    const f = topology.functions.get(e.bdf);
-    if (f?.acs.state === "present") ctrlMap.set(e.bdf, ((ctrlMap.get(e.bdf) ?? f.acs.ctrl) | e.set) & ~e.clear);
-  }
+  const ctrlMap = editedCtrl(topology, ctrl.ctrl, opts.acsEdits ?? []);
   const pch = pchQuirkEnabled(topology, kernel, acsWanted);
   const acs = new AcsEvaluator(topology, ctrlMap, (fn, req) =>
     acsQuirkAnswer(fn, req, {

@@ -4,7 +4,7 @@ import { PCI_HEADER_TYPE_BRIDGE } from "../regs/header.js";
 import { devfnOf, formatDevfn, funcOf, slotOf } from "../topology/address.js";
 import type { PciFunction, Topology } from "../topology/model.js";
 import { ALIAS_QUIRK_ROWS } from "./alias-table.js";
-import { matchesRow, onRootBus, rowActive } from "./match.js";
+import { matchesRow, onRootBus, rowActive, rowsByVendor } from "./match.js";
 import type { AliasEffect, QuirkRow } from "./row.js";
 
 /** what the alias quirks did to one function: the properties the alias walk reads */
@@ -103,20 +103,18 @@ export function applyAliasQuirks(topology: Topology, opts: ApplyAliasOptions = {
   const rows = (opts.rows ?? ALIAS_QUIRK_ROWS).filter((r) =>
     rowActive(r, { kernel: opts.kernel, includeProposed: opts.includeProposed }),
   );
-  const order = [...new Set([...topology.scanOrder, ...topology.functions.keys()])];
+  const rowsFor = rowsByVendor(rows);
   const out = new Map<string, QuirkEffects>();
-  for (const bdf of order) {
-    const fn = topology.functions.get(bdf);
-    // functions the scan never finds get no fixups
-    if (!fn || !fn.scanned) continue;
-    const acc: Acc = { aliases: new Map(), row: "", pcieBridgeAlias: false, xlateRoot: false, switchtecNt: false, fired: [] };
-    for (const row of rows) {
+  const fixup = (bdf: string, fn: PciFunction): void => {
+    let acc: Acc | undefined;
+    for (const row of rowsFor(fn.vendor)) {
       if (!matchesRow(fn, row)) continue;
+      acc ??= { aliases: new Map(), row: "", pcieBridgeAlias: false, xlateRoot: false, switchtecNt: false, fired: [] };
       acc.row = row.id;
       const effect = applyEffect(row.effect, fn, topology, acc);
       if (effect !== undefined) acc.fired.push({ id: row.id, effect });
     }
-    if (acc.fired.length === 0) continue;
+    if (acc === undefined || acc.fired.length === 0) return;
     out.set(bdf, {
       aliasDevfns: [...acc.aliases.keys()].sort((a, b) => a - b),
       aliasCauses: acc.aliases,
@@ -125,6 +123,20 @@ export function applyAliasQuirks(topology: Topology, opts: ApplyAliasOptions = {
       switchtecNt: acc.switchtecNt,
       fired: acc.fired,
     });
+  };
+  // scan order first, then scanned functions the scan order misses (on buses no root reaches)
+  let scanned = 0;
+  for (const fn of topology.functions.values()) if (fn.scanned) scanned++;
+  const seen = scanned === topology.scanOrder.length ? undefined : new Set<string>();
+  for (const bdf of topology.scanOrder) {
+    if (seen) {
+      if (seen.has(bdf)) continue;
+      seen.add(bdf);
+    }
+    const fn = topology.functions.get(bdf);
+    // functions the scan never finds get no fixups
+    if (fn && fn.scanned) fixup(bdf, fn);
   }
+  if (seen) for (const [bdf, fn] of topology.functions) if (!seen.has(bdf) && fn.scanned) fixup(bdf, fn);
   return out;
 }

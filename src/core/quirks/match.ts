@@ -39,6 +39,22 @@ export function matchesRow(fn: QuirkSubject, row: Pick<QuirkRow, "match">): bool
   return true;
 }
 
+/**
+ * The rows that can match a vendor id, in table order: rows naming that
+ * vendor and rows for any vendor. Lists are made on first use per vendor.
+ */
+export function rowsByVendor<R extends Pick<QuirkRow, "match">>(rows: readonly R[]): (vendor: number) => readonly R[] {
+  const byVendor = new Map<number, readonly R[]>();
+  return (vendor) => {
+    let list = byVendor.get(vendor);
+    if (list === undefined) {
+      list = rows.filter((r) => r.match.vendor === "any" || r.match.vendor === vendor);
+      byVendor.set(vendor, list);
+    }
+    return list;
+  };
+}
+
 /** options shared by both appliers for gating rows on the kernel release */
 export interface RowGate {
   /** the running kernel; undefined = current mainline behaviour */
@@ -47,9 +63,14 @@ export interface RowGate {
   readonly includeProposed?: boolean | undefined;
 }
 
-// "≈4.16" → 4.16; "unknown" or junk → undefined
+const bounds = new Map<string, KernelVersion | undefined>();
+
+// "≈4.16" → 4.16; "unknown" or junk → undefined (rows are few, their bounds parsed once)
 function parseBound(text: string): KernelVersion | undefined {
-  return parseKernelVersion(text.replace(/^[≈~]\s*/, ""));
+  if (bounds.has(text)) return bounds.get(text);
+  const v = parseKernelVersion(text.replace(/^[≈~]\s*/, ""));
+  bounds.set(text, v);
+  return v;
 }
 
 /**

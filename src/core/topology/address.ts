@@ -7,9 +7,22 @@ export const devId = (bus: number, devfn: number): number => ((bus & 0xff) << 8)
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, "0");
 
+/** `bb` for 0..255, and `dd.f` for every devfn: BDFs are formatted by table lookups */
+const HEX2 = Array.from({ length: 256 }, (_, i) => hex(i, 2));
+const DEVFN_TEXT = Array.from({ length: 256 }, (_, d) => `${HEX2[slotOf(d)]}.${funcOf(d)}`);
+/** `dddd:` of the last segment formatted */
+let segmentText = "0000:";
+let segmentTextOf = 0;
+
 /** `dddd:bb:dd.f` (the segment grows past 4 digits for VMD domains) */
 export function formatBdf(segment: number, bus: number, devfn: number): string {
-  return `${hex(segment, 4)}:${hex(bus, 2)}:${hex(slotOf(devfn), 2)}.${funcOf(devfn)}`;
+  if (segment !== segmentTextOf) {
+    segmentText = `${hex(segment, 4)}:`;
+    segmentTextOf = segment;
+  }
+  const b = HEX2[bus] ?? hex(bus, 2);
+  const d = DEVFN_TEXT[devfn] ?? `${hex(slotOf(devfn), 2)}.${funcOf(devfn)}`;
+  return `${segmentText}${b}:${d}`;
 }
 
 /** `bb:dd.f` */
@@ -49,4 +62,14 @@ export function normalizeBdf(text: string): string | undefined {
   return b && formatBdf(b.segment, b.bus, b.devfn);
 }
 
-export const busKey = (segment: number, bus: number): string => `${hex(segment, 4)}:${hex(bus, 2)}`;
+/** `dddd:bb` texts of the segments seen so far, 256 per segment: bus keys are looked up, not built */
+const busKeys = new Map<number, string[]>();
+
+export function busKey(segment: number, bus: number): string {
+  const row = HEX2[bus] === undefined ? undefined : busKeys.get(segment);
+  if (row !== undefined) return row[bus]!;
+  if (HEX2[bus] === undefined || busKeys.size > 4096) return `${hex(segment, 4)}:${hex(bus, 2)}`;
+  const made = HEX2.map((b) => `${hex(segment, 4)}:${b}`);
+  busKeys.set(segment, made);
+  return made[bus]!;
+}

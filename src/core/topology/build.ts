@@ -49,9 +49,14 @@ export interface BuildOptions {
   readonly pcieScanAll?: boolean;
 }
 
+/** a function while the model is built; numbers, not strings, key everything here */
 interface Work {
   input: FunctionInput;
   bdf: string;
+  /** (segment, bus, devfn) as one number that sorts like the BDF */
+  key: number;
+  /** (segment, bus) of the function's own bus as one number */
+  busNo: number;
   headerType: number;
   secondary: number | undefined;
   subordinate: number | undefined;
@@ -59,7 +64,20 @@ interface Work {
   isVirtfn: boolean;
   physfn: string | undefined;
   predicted: boolean;
+  /** set_pcie_port_type's answer, once known (null: not yet) */
+  corrected: number | undefined | null;
+  scanned: boolean;
+  /** position in the boot scan, for ordering VFs by their PF */
+  order: number;
+  record: PciFunction | undefined;
 }
+
+// wide enough for out-of-range numbers from a bad source to stay distinct
+const RADIX = 0x10000;
+const keyOf = (segment: number, bus: number, devfn: number): number => (segment * RADIX + bus) * RADIX + devfn;
+const busNoOf = (segment: number, bus: number): number => segment * RADIX + bus;
+const segmentOfBus = (busNo: number): number => Math.floor(busNo / RADIX);
+const numberOfBus = (busNo: number): number => busNo % RADIX;
 
 function bridgeKindOf(headerType: number, isPcie: boolean, type: number): BridgeKind | undefined {
   if (headerType === PCI_HEADER_TYPE_CARDBUS) return "cardbus";
@@ -81,10 +99,13 @@ function bridgeKindOf(headerType: number, isPcie: boolean, type: number): Bridge
   }
 }
 
+const ACS_ABSENT: AcsState = { state: "absent" };
+const ACS_UNKNOWN: AcsState = { state: "unknown" };
+
 function acsStateOf(config: DecodedConfig | undefined): AcsState {
-  if (!config || !config.extendedKnown) return { state: "unknown" };
+  if (!config || !config.extendedKnown) return ACS_UNKNOWN;
   const acs = config.acs;
-  return acs ? { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl } : { state: "absent" };
+  return acs ? { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl } : ACS_ABSENT;
 }
 
 /**
@@ -94,27 +115,44 @@ function acsStateOf(config: DecodedConfig | undefined): AcsState {
  */
 export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptions = {}): Topology {
   const issues: TopologyIssue[] = [];
-  const work = new Map<string, Work>();
+  const work = new Map<number, Work>();
+  // BDF text sorts like the numeric key while every part has its usual width
+  let plainNumbers = true;
   const add = (input: FunctionInput, predicted: boolean): void => {
+    const key = keyOf(input.segment, input.bus, input.devfn);
+    const existing = work.get(key);
     const bdf = formatBdf(input.segment, input.bus, input.devfn);
-    if (work.has(bdf)) {
+    if (existing !== undefined) {
       issues.push({ code: "duplicate-bdf", bdf });
       return;
     }
+    if (input.segment > 0xffff || input.bus > 0xff || input.devfn > 0xff) plainNumbers = false;
     const c = input.config;
-    work.set(bdf, {
+    const bridge = c?.bridge;
+    work.set(key, {
       input,
       bdf,
+      key,
+      busNo: busNoOf(input.segment, input.bus),
       headerType: c?.headerType ?? 0,
-      secondary: c?.bridge?.secondary,
-      subordinate: c?.bridge?.subordinate,
+      secondary: bridge?.secondary,
+      subordinate: bridge?.subordinate,
       rawType: c?.express?.type,
       isVirtfn: input.physfn !== undefined,
       physfn: input.physfn,
       predicted,
+      corrected: null,
+      scanned: true,
+      order: 0,
+      record: undefined,
     });
   };
   for (const input of inputs) add(input, false);
+  const byBdfText = (): Map<string, Work> => {
+    byBdf ??= new Map([...work.values()].map((w) => [w.bdf, w]));
+    return byBdf;
+  };
+  let byBdf: Map<string, Work> | undefined;
 
   // SR-IOV: mark present VFs, predict absent ones
   for (const pf of [...work.values()]) {
@@ -128,8 +166,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
         issues.push({ code: "vf-bus-overflow", physfn: pf.bdf, vf: i });
         break;
       }
-      const bdf = formatBdf(pf.input.segment, rid >> 8, rid & 0xff);
-      const present = work.get(bdf);
+      const present = work.get(keyOf(pf.input.segment, rid >> 8, rid & 0xff));
       if (present) {
         present.isVirtfn = true;
         present.physfn = pf.bdf;
@@ -152,13 +189,14 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
           },
           true,
         );
-        issues.push({ code: "vf-predicted", bdf, physfn: pf.bdf });
+        issues.push({ code: "vf-predicted", bdf: formatBdf(pf.input.segment, rid >> 8, rid & 0xff), physfn: pf.bdf });
       }
     }
   }
+  const byBdfOrder = (a: Work, b: Work): number => (plainNumbers ? a.key - b.key : a.bdf < b.bdf ? -1 : a.bdf > b.bdf ? 1 : 0);
 
   // which bridge creates which bus
-  const claims = new Map<string, Work[]>();
+  const claims = new Map<number, Work[]>();
   for (const w of work.values()) {
     if (w.secondary === undefined || w.headerType === 0) continue;
     if (w.secondary === 0 && w.subordinate === 0) continue; // unconfigured bridge
@@ -169,58 +207,61 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     if (w.subordinate !== undefined && w.subordinate < w.secondary) {
       issues.push({ code: "bus-range-invalid", bdf: w.bdf, secondary: w.secondary, subordinate: w.subordinate, primary: w.input.bus });
     }
-    const key = busKey(w.input.segment, w.secondary);
-    const list = claims.get(key) ?? [];
-    list.push(w);
-    claims.set(key, list);
+    const key = busNoOf(w.input.segment, w.secondary);
+    const list = claims.get(key);
+    if (list) list.push(w);
+    else claims.set(key, [w]);
   }
-  const selfOf = new Map<string, Work>();
+  const selfOf = new Map<number, Work>();
   for (const [key, list] of claims) {
-    list.sort((a, b) => (a.bdf < b.bdf ? -1 : 1));
     if (list.length > 1) {
-      const [segment, bus] = key.split(":").map((x) => parseInt(x, 16)) as [number, number];
-      issues.push({ code: "bus-claimed-twice", segment, bus, bridges: list.map((w) => w.bdf) });
+      list.sort(byBdfOrder);
+      issues.push({ code: "bus-claimed-twice", segment: segmentOfBus(key), bus: numberOfBus(key), bridges: list.map((w) => w.bdf) });
     }
     selfOf.set(key, list[0]!);
   }
 
   // buses that hold functions, plus buses bridges create
-  const onBus = new Map<string, Work[]>();
+  const onBus = new Map<number, Work[]>();
   for (const w of work.values()) {
-    const key = busKey(w.input.segment, w.input.bus);
-    const list = onBus.get(key) ?? [];
-    list.push(w);
-    onBus.set(key, list);
+    const list = onBus.get(w.busNo);
+    if (list) list.push(w);
+    else onBus.set(w.busNo, [w]);
   }
   for (const key of selfOf.keys()) if (!onBus.has(key)) onBus.set(key, []);
 
   // parent links, cutting cycles
-  const parentOf = new Map<string, string | undefined>();
-  const virtual = new Set<string>();
+  const parentOf = new Map<number, number | undefined>();
+  const virtual = new Set<number>();
   for (const [key, list] of onBus) {
     const self = selfOf.get(key);
     if (self) {
-      parentOf.set(key, busKey(self.input.segment, self.input.bus));
+      parentOf.set(key, self.busNo);
     } else if (list.length > 0 && list.every((w) => w.isVirtfn && w.physfn !== undefined)) {
-      const pf = work.get(list[0]!.physfn!)!;
-      const pfBus = busKey(pf.input.segment, pf.input.bus);
-      if (pfBus !== key) {
-        parentOf.set(key, pfBus);
+      const pf = byBdfText().get(list[0]!.physfn!);
+      if (pf !== undefined && pf.busNo !== key) {
+        parentOf.set(key, pf.busNo);
         virtual.add(key);
       } else parentOf.set(key, undefined);
     } else parentOf.set(key, undefined);
   }
+  // a bus whose chain reached a root is done; only the rest are walked
+  const reachesRoot = new Set<number>();
   for (const start of parentOf.keys()) {
-    const seen = new Set<string>([start]);
+    const seen = new Set<number>([start]);
     let cur = start;
     for (;;) {
       const p = parentOf.get(cur);
-      if (p === undefined) break;
+      if (p === undefined || reachesRoot.has(p)) {
+        for (const b of seen) reachesRoot.add(b);
+        break;
+      }
       if (seen.has(p)) {
         const self = selfOf.get(cur);
-        issues.push({ code: "bus-loop", bdf: self?.bdf ?? cur, bus: parseInt(cur.slice(-2), 16) });
+        issues.push({ code: "bus-loop", bdf: self?.bdf ?? busKey(segmentOfBus(cur), numberOfBus(cur)), bus: numberOfBus(cur) % 0x100 });
         parentOf.set(cur, undefined);
         selfOf.delete(cur);
+        for (const b of seen) reachesRoot.add(b);
         break;
       }
       seen.add(p);
@@ -230,15 +271,18 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // bridge ranges: siblings must not overlap, children must sit inside
   for (const [key, list] of onBus) {
-    const bridges = list.filter((w) => selfOf.get(busKey(w.input.segment, w.secondary ?? -1)) === w);
-    for (let i = 0; i < bridges.length; i++) {
-      for (let j = i + 1; j < bridges.length; j++) {
+    const bridges = list.filter((w) => w.secondary !== undefined && selfOf.get(busNoOf(w.input.segment, w.secondary)) === w);
+    if (bridges.length > 1) {
+      const ends = bridges.map((w) => Math.max(w.subordinate ?? w.secondary!, w.secondary!));
+      for (let i = 0; i < bridges.length; i++) {
         const a = bridges[i]!;
-        const b = bridges[j]!;
-        const aEnd = Math.max(a.subordinate ?? a.secondary!, a.secondary!);
-        const bEnd = Math.max(b.subordinate ?? b.secondary!, b.secondary!);
-        if (a.secondary! <= bEnd && b.secondary! <= aEnd) {
-          issues.push({ code: "bus-range-overlap", bdf: a.bdf, other: b.bdf, secondary: b.secondary!, subordinate: bEnd });
+        const aEnd = ends[i]!;
+        for (let j = i + 1; j < bridges.length; j++) {
+          const b = bridges[j]!;
+          const bEnd = ends[j]!;
+          if (a.secondary! <= bEnd && b.secondary! <= aEnd) {
+            issues.push({ code: "bus-range-overlap", bdf: a.bdf, other: b.bdf, secondary: b.secondary!, subordinate: bEnd });
+          }
         }
       }
     }
@@ -253,10 +297,9 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   }
 
   // corrected PCIe type (set_pcie_port_type), parents first via memo
-  const corrected = new Map<string, number | undefined>();
-  const upstreamOf = (w: Work): Work | undefined => selfOf.get(busKey(w.input.segment, w.input.bus));
+  const upstreamOf = (w: Work): Work | undefined => selfOf.get(w.busNo);
   const typeOf = (w: Work, depth = 0): number | undefined => {
-    if (corrected.has(w.bdf)) return corrected.get(w.bdf);
+    if (w.corrected !== null) return w.corrected;
     let t = w.rawType;
     const up = depth < 300 ? upstreamOf(w) : undefined;
     if (t !== undefined && up) {
@@ -267,26 +310,25 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
         t = PCI_EXP_TYPE_DOWNSTREAM;
       }
     }
-    corrected.set(w.bdf, t);
+    w.corrected = t;
     return t;
   };
 
   // ARI forwarding on the bridge above a bus
-  const ariBus = (key: string): boolean => selfOf.get(key)?.input.config?.express?.ariForwardingEnabled === true;
+  const ariOf = new Map<number, boolean>();
+  for (const key of onBus.keys()) ariOf.set(key, selfOf.get(key)?.input.config?.express?.ariForwardingEnabled === true);
 
   // scan rules (pci_scan_slot, only_one_child)
-  const scannedFlag = new Map<string, boolean>();
   for (const [key, list] of onBus) {
+    if (opts.kernelView) break;
     const self = selfOf.get(key);
     const selfType = self ? typeOf(self) : undefined;
     const onlyOneChild = !opts.pcieScanAll && (selfType === PCI_EXP_TYPE_ROOT_PORT || selfType === PCI_EXP_TYPE_DOWNSTREAM);
-    const ari = ariBus(key);
-    const byDevfn = new Map(list.map((w) => [w.input.devfn, w]));
+    const ari = ariOf.get(key)!;
+    const byDevfn = new Map<number, Work>();
+    for (const w of list) if (!byDevfn.has(w.input.devfn)) byDevfn.set(w.input.devfn, w);
     for (const w of list) {
-      if (w.isVirtfn || opts.kernelView) {
-        scannedFlag.set(w.bdf, true);
-        continue;
-      }
+      if (w.isVirtfn) continue;
       const d = w.input.devfn;
       let reason: "no-function-0" | "slot-below-port" | "function-0-single" | undefined;
       if (ari) {
@@ -297,22 +339,25 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
         else if (!fn0 || fn0.isVirtfn) reason = "no-function-0";
         else if (funcOf(d) !== 0 && fn0.input.config !== undefined && !fn0.input.config.multifunctionBit) reason = "function-0-single";
       }
-      scannedFlag.set(w.bdf, reason === undefined);
-      if (reason) issues.push({ code: "not-scanned", bdf: w.bdf, reason });
+      if (reason) {
+        w.scanned = false;
+        issues.push({ code: "not-scanned", bdf: w.bdf, reason });
+      }
     }
   }
 
   // final records
+  const sorted = [...work.values()].sort(byBdfOrder);
   const functions = new Map<string, PciFunction>();
-  for (const w of [...work.values()].sort((a, b) => (a.bdf < b.bdf ? -1 : a.bdf > b.bdf ? 1 : 0))) {
+  for (const w of sorted) {
     const c = w.input.config;
-    const ids = w.input.ids ?? {};
+    const ids = w.input.ids ?? NO_IDS;
     const isPcie = c?.express !== undefined;
     const pcieType = isPcie ? (typeOf(w) ?? 0) : 0;
-    const fnNumber = ariBus(busKey(w.input.segment, w.input.bus)) ? w.input.devfn : funcOf(w.input.devfn);
+    const fnNumber = ariOf.get(w.busNo) ? w.input.devfn : funcOf(w.input.devfn);
     const multifunction = w.isVirtfn ? false : fnNumber > 0 ? true : (c?.multifunctionBit ?? false);
     const up = upstreamOf(w);
-    functions.set(w.bdf, {
+    const record: PciFunction = {
       bdf: w.bdf,
       segment: w.input.segment,
       bus: w.input.bus,
@@ -331,67 +376,79 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       bridgeKind: bridgeKindOf(w.headerType, isPcie, pcieType),
       secondary: w.secondary,
       subordinate: w.subordinate,
-      acs: w.predicted ? { state: "absent" } : acsStateOf(c),
+      acs: w.predicted ? ACS_ABSENT : acsStateOf(c),
       phantomFunctions: c?.express?.phantomFunctions ?? 0,
       isVirtfn: w.isVirtfn,
       physfn: w.physfn,
       predicted: w.predicted,
-      scanned: scannedFlag.get(w.bdf) ?? true,
+      scanned: w.scanned,
       driver: w.input.driver,
       kernelGroup: w.input.kernelGroup,
       realDmaDev: w.input.realDmaDev,
       upstream: up?.bdf,
       config: c,
-      issues: w.input.configIssues ?? c?.issues ?? [],
-    });
+      issues: w.input.configIssues ?? c?.issues ?? NO_ISSUES,
+    };
+    w.record = record;
+    functions.set(w.bdf, record);
   }
 
   const buses = new Map<string, PciBus>();
+  const busKeyOf = new Map<number, string>();
+  for (const key of onBus.keys()) busKeyOf.set(key, busKey(segmentOfBus(key), numberOfBus(key)));
+  const keyText = (key: number): string => busKeyOf.get(key) ?? busKey(segmentOfBus(key), numberOfBus(key));
+  const onBusSorted = new Map<number, Work[]>();
   for (const [key, list] of onBus) {
-    const [segment, number] = key.split(":").map((x) => parseInt(x, 16)) as [number, number];
-    buses.set(key, {
-      key,
-      segment,
-      number,
+    const inOrder = list.length > 1 ? [...list].sort(byBdfOrder) : list;
+    onBusSorted.set(key, inOrder);
+    const parent = parentOf.get(key);
+    buses.set(keyText(key), {
+      key: keyText(key),
+      segment: segmentOfBus(key),
+      number: numberOfBus(key),
       self: selfOf.get(key)?.bdf,
-      parent: parentOf.get(key),
+      parent: parent === undefined ? undefined : keyText(parent),
       virtual: virtual.has(key),
-      ari: ariBus(key),
-      functions: list.map((w) => w.bdf).sort(),
+      ari: ariOf.get(key)!,
+      functions: inOrder.map((w) => w.bdf),
     });
   }
 
-  const roots = [...buses.values()]
-    .filter((b) => b.parent === undefined)
-    .sort((a, b) => a.segment - b.segment || a.number - b.number)
-    .map((b) => b.key);
+  const rootKeys = [...onBus.keys()].filter((k) => parentOf.get(k) === undefined).sort((a, b) => segmentOfBus(a) - segmentOfBus(b) || numberOfBus(a) - numberOfBus(b));
+  const roots = rootKeys.map(keyText);
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
   const scanOrder: string[] = [];
-  const vfs: string[] = [];
-  const visited = new Set<string>();
-  const visit = (key: string): void => {
+  const visited = new Set<number>();
+  const visit = (key: number): void => {
     if (visited.has(key)) return;
     visited.add(key);
-    const bus = buses.get(key);
-    if (!bus) return;
-    const here = bus.functions.map((b) => functions.get(b)!).filter((f) => f.scanned);
-    for (const f of here) if (!f.isVirtfn) scanOrder.push(f.bdf);
-    for (const f of here) {
-      if (f.isVirtfn || f.secondary === undefined) continue;
-      const child = busKey(f.segment, f.secondary);
-      if (selfOf.get(child)?.bdf === f.bdf) visit(child);
+    const list = onBusSorted.get(key);
+    if (!list) return;
+    for (const w of list) {
+      if (!w.scanned || w.isVirtfn) continue;
+      w.order = scanOrder.length;
+      scanOrder.push(w.bdf);
+    }
+    for (const w of list) {
+      if (!w.scanned || w.isVirtfn || w.secondary === undefined) continue;
+      const child = busNoOf(w.input.segment, w.secondary);
+      if (selfOf.get(child) === w) visit(child);
     }
   };
-  for (const r of roots) visit(r);
-  for (const f of functions.values()) if (f.isVirtfn) vfs.push(f.bdf);
+  for (const r of rootKeys) visit(r);
   // VFs appear when SR-IOV is enabled, after the boot scan, PF by PF
-  const pfOrder = new Map(scanOrder.map((b, i) => [b, i]));
-  vfs.sort((a, b) => {
-    const fa = functions.get(a)!;
-    const fb = functions.get(b)!;
-    return (pfOrder.get(fa.physfn!) ?? 0) - (pfOrder.get(fb.physfn!) ?? 0) || devId(fa.bus, fa.devfn) - devId(fb.bus, fb.devfn);
-  });
-  scanOrder.push(...vfs);
+  const vfs = sorted.filter((w) => w.isVirtfn);
+  if (vfs.length > 0) {
+    const pfOrder = (w: Work): number => {
+      const pf = byBdfText().get(w.physfn!);
+      return pf !== undefined && pf.scanned && !pf.isVirtfn && visited.has(pf.busNo) ? pf.order : 0;
+    };
+    vfs.sort((a, b) => pfOrder(a) - pfOrder(b) || devId(a.input.bus, a.input.devfn) - devId(b.input.bus, b.input.devfn));
+    for (const w of vfs) scanOrder.push(w.bdf);
+  }
   return { functions, buses, roots, scanOrder, issues };
 }
+
+const NO_IDS: NonNullable<FunctionInput["ids"]> = {};
+const NO_ISSUES: readonly ConfigIssue[] = [];
