@@ -157,6 +157,8 @@ export function effectiveAcsCtrl(
   return { ctrl, changes, warnings };
 }
 
+const SINGLE_FUNCTION: AcsReason = { kind: "single-function" };
+
 /**
  * pci_acs_enabled (kernel-spec §4.1–4.2): a device-specific quirk first,
  * then the spec's rules by PCIe type.
@@ -183,7 +185,19 @@ export class AcsEvaluator {
     const ctrl = this.#ctrl.get(fn.bdf) ?? fn.acs.ctrl;
     const need = req & (fn.acs.cap | PCI_ACS_EC);
     const missing = need & ~ctrl;
-    return { bdf: fn.bdf, enabled: missing === 0, reason: { kind: "flags", cap: fn.acs.cap, ctrl, missing } };
+    return { bdf: fn.bdf, enabled: missing === 0, reason: this.#flagsReason(fn.acs.cap, ctrl, missing) };
+  }
+
+  /** one reason object per distinct register answer, shared by every function that gives it */
+  readonly #reasons = new Map<string, AcsReason>();
+  #flagsReason(cap: number, ctrl: number, missing: number): AcsReason {
+    const key = `${cap}/${ctrl}/${missing}`;
+    let r = this.#reasons.get(key);
+    if (!r) {
+      r = { kind: "flags", cap, ctrl, missing };
+      this.#reasons.set(key, r);
+    }
+    return r;
   }
 
   enabled(fn: PciFunction, req: number): AcsVerdict {
@@ -222,7 +236,7 @@ export class AcsEvaluator {
       case PCI_EXP_TYPE_RC_END:
         // PCIe 6.12.1.2: only multifunction devices need ACS between functions
         if (fn.multifunction) return this.#flags(fn, req);
-        return { bdf: fn.bdf, enabled: true, reason: { kind: "single-function" } };
+        return { bdf: fn.bdf, enabled: true, reason: SINGLE_FUNCTION };
       default:
         return { bdf: fn.bdf, enabled: true, reason: { kind: "other-type", pcieType: fn.pcieType } };
     }

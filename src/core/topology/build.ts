@@ -72,12 +72,16 @@ interface Work {
   record: PciFunction | undefined;
 }
 
-// wide enough for out-of-range numbers from a bad source to stay distinct
+// small integers (segment ≤ 0xffff, bus and devfn ≤ 0xff) pack into one number that sorts like the
+// BDF text; anything else (a bad source) gets a wide number above them all, still distinct
+const PLAIN = 0x1_0000_0000;
 const RADIX = 0x10000;
-const keyOf = (segment: number, bus: number, devfn: number): number => (segment * RADIX + bus) * RADIX + devfn;
-const busNoOf = (segment: number, bus: number): number => segment * RADIX + bus;
-const segmentOfBus = (busNo: number): number => Math.floor(busNo / RADIX);
-const numberOfBus = (busNo: number): number => busNo % RADIX;
+const plain = (segment: number, bus: number): boolean => segment >= 0 && segment <= 0xffff && bus >= 0 && bus <= 0xff && Number.isInteger(segment) && Number.isInteger(bus);
+const busNoOf = (segment: number, bus: number): number => (plain(segment, bus) ? segment * 0x100 + bus : PLAIN + segment * RADIX + bus);
+const keyOf = (segment: number, bus: number, devfn: number): number =>
+  plain(segment, bus) && devfn >= 0 && devfn <= 0xff && Number.isInteger(devfn) ? (segment * 0x100 + bus) * 0x100 + devfn : PLAIN + (segment * RADIX + bus) * RADIX + devfn;
+const segmentOfBus = (busNo: number): number => (busNo < PLAIN ? Math.floor(busNo / 0x100) : Math.floor((busNo - PLAIN) / RADIX));
+const numberOfBus = (busNo: number): number => (busNo < PLAIN ? busNo % 0x100 : (busNo - PLAIN) % RADIX);
 
 function bridgeKindOf(headerType: number, isPcie: boolean, type: number): BridgeKind | undefined {
   if (headerType === PCI_HEADER_TYPE_CARDBUS) return "cardbus";
@@ -126,7 +130,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       issues.push({ code: "duplicate-bdf", bdf });
       return;
     }
-    if (input.segment > 0xffff || input.bus > 0xff || input.devfn > 0xff) plainNumbers = false;
+    if (key >= PLAIN) plainNumbers = false;
     const c = input.config;
     const bridge = c?.bridge;
     work.set(key, {
@@ -347,7 +351,9 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   }
 
   // final records
-  const sorted = [...work.values()].sort(byBdfOrder);
+  const sorted = [...work.values()];
+  // sources list functions in BDF order already; sort only when they do not
+  if (sorted.some((w, i) => i > 0 && byBdfOrder(sorted[i - 1]!, w) > 0)) sorted.sort(byBdfOrder);
   const functions = new Map<string, PciFunction>();
   for (const w of sorted) {
     const c = w.input.config;
@@ -399,7 +405,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   const keyText = (key: number): string => busKeyOf.get(key) ?? busKey(segmentOfBus(key), numberOfBus(key));
   const onBusSorted = new Map<number, Work[]>();
   for (const [key, list] of onBus) {
-    const inOrder = list.length > 1 ? [...list].sort(byBdfOrder) : list;
+    const inOrder = list.some((w, i) => i > 0 && byBdfOrder(list[i - 1]!, w) > 0) ? [...list].sort(byBdfOrder) : list;
     onBusSorted.set(key, inOrder);
     const parent = parentOf.get(key);
     buses.set(keyText(key), {
