@@ -1,10 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { snapshotFromDesign } from "../core/design/from-design.js";
-import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { asciiText } from "../core/fs/file-tree.js";
-import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
@@ -45,6 +42,8 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   );
   if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   const text = new TextDecoder("utf-8").decode(bytes);
+  // text sources load their parsers only when one is given (start-up of the archive commands)
+  const { looksLikeLspci, snapshotFromLspci } = await import("../core/lspci/index.js");
   if (looksLikeLspci(text)) {
     const r = snapshotFromLspci(text);
     if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
@@ -55,7 +54,9 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
     ];
     return { snapshot: { ...r.snapshot, notes }, label: source };
   }
+  const { yamlHasKey } = await import("../core/design/yaml-source.js");
   if (yamlHasKey(text, ["devices"])) {
+    const { snapshotFromDesign } = await import("../core/design/from-design.js");
     const r = snapshotFromDesign(text);
     if (!r.ok) throw yamlError(source, r.problems);
     return { snapshot: r.snapshot, label: source };

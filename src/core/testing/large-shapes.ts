@@ -21,7 +21,9 @@ export class ConfigCache {
     const key = JSON.stringify(f);
     let c = this.#cache.get(key);
     if (!c) {
-      c = decodeConfig(buildConfig(f), { complete: true }).config;
+      const decoded = decodeConfig(buildConfig(f), { complete: true }).config;
+      if (!decoded) throw new Error(`large shape: config for ${key} does not decode`);
+      c = decoded;
       this.#cache.set(key, c);
     }
     return c;
