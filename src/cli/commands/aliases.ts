@@ -6,7 +6,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson } from "../output.js";
 import { style } from "../render/text.js";
 
 export interface AliasesOptions extends PredictFlags {
@@ -20,7 +20,7 @@ export async function aliases(opts: AliasesOptions, io: Output): Promise<number>
   const p = predict(snapshot, predictOptions(opts));
   const data = aliasesToJson(snapshot, label, p);
   if (opts.json) {
-    io.out(toJson(data));
+    await outJson(io, data);
     return 0;
   }
   const s = style(io.color);
@@ -47,7 +47,7 @@ export async function whois(opts: WhoisOptions, io: Output): Promise<number> {
   const p = predict(snapshot, predictOptions(opts));
   const data = whoisToJson(p, a.segment, devId(a.bus, a.devfn));
   if (opts.json) {
-    io.out(toJson(data));
+    await outJson(io, data);
     return data.emitters.length > 0 ? 0 : 1;
   }
   const s = style(io.color);

@@ -10,7 +10,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson } from "../output.js";
 import { renderContextTable } from "../render/context-table.js";
 import { style } from "../render/text.js";
 
@@ -77,6 +77,7 @@ export async function contextTable(opts: ContextTableOptions, io: Output): Promi
   }
   const p = predict(snapshot, predictOptions(opts));
   const data = contextTableToJson(snapshot, label, p, assignments, { mode, addressWidth });
-  io.out(opts.json ? toJson(data) : renderContextTable(data, style(io.color)).join("\n"));
+  if (opts.json) await outJson(io, data);
+  else io.out(renderContextTable(data, style(io.color)).join("\n"));
   return data.conflicts.length > 0 || data.issues.some((i) => i.severity === "error") ? 1 : 0;
 }

@@ -6,7 +6,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson } from "../output.js";
 import { style } from "../render/text.js";
 
 export interface DiffOptions extends PredictFlags {
@@ -24,7 +24,7 @@ export async function diff(opts: DiffOptions, io: Output): Promise<number> {
   const d = diffGroups(p.groups, snapshot.kernelGroups);
   const data = diffToJson(snapshot, label, p, d);
   if (opts.json) {
-    io.out(toJson(data));
+    await outJson(io, data);
     return data.identical ? 0 : 1;
   }
   const s = style(io.color);

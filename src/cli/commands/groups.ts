@@ -4,7 +4,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson, outLines } from "../output.js";
 import { renderGroups } from "../render/groups.js";
 import { style } from "../render/text.js";
 
@@ -19,6 +19,7 @@ export async function groups(opts: GroupsOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
   const p = predict(snapshot, predictOptions(opts));
   const data = groupsToJson(snapshot, label, p);
-  io.out(opts.json ? toJson(data) : renderGroups(data, style(io.color), opts.verbose ?? false).join("\n"));
+  if (opts.json) await outJson(io, data);
+  else await outLines(io, renderGroups(data, style(io.color), opts.verbose ?? false));
   return 0;
 }

@@ -1,7 +1,7 @@
 import { treeToJson } from "../../core/json/topology.js";
 import { loadSource } from "../load.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson, outLines } from "../output.js";
 import { issueLines, renderTree, style } from "../render/text.js";
 
 export interface TreeOptions {
@@ -14,10 +14,10 @@ export async function tree(opts: TreeOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
   const data = treeToJson(snapshot, label);
   if (opts.json) {
-    io.out(toJson(data));
+    await outJson(io, data);
     return 0;
   }
   const s = style(io.color);
-  io.out([...renderTree(data.roots, s), ...issueLines(data.issues, s), ...data.source.notes.map((n) => s.dim(`note: ${n}`))].join("\n"));
+  await outLines(io, [...renderTree(data.roots, s), ...issueLines(data.issues, s), ...data.source.notes.map((n) => s.dim(`note: ${n}`))]);
   return 0;
 }

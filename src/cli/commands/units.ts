@@ -4,7 +4,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson } from "../output.js";
 import { style } from "../render/text.js";
 import { renderUnits } from "../render/units.js";
 
@@ -18,6 +18,7 @@ export async function units(opts: UnitsOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
   const p = predict(snapshot, predictOptions(opts));
   const data = unitsToJson(snapshot, label, p);
-  io.out(opts.json ? toJson(data) : renderUnits(data, style(io.color)).join("\n"));
+  if (opts.json) await outJson(io, data);
+  else io.out(renderUnits(data, style(io.color)).join("\n"));
   return 0;
 }

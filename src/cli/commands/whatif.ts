@@ -8,7 +8,7 @@ import { loadSource } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
-import { toJson } from "../output.js";
+import { outJson } from "../output.js";
 import { style } from "../render/text.js";
 
 export interface WhatIfOptions extends PredictFlags {
@@ -40,7 +40,7 @@ export async function whatif(opts: WhatIfOptions, io: Output): Promise<number> {
     isolationLost: r.isolationLost,
   };
   if (opts.json) {
-    io.out(toJson(data));
+    await outJson(io, data);
     return 0;
   }
   const s = style(io.color);
