@@ -88,4 +88,4 @@ export function runSimBench(log: (line: string) => void = console.log): SimBench
   return { withIotlb, withoutIotlb, hitRate };
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) runSimBench();
+if (process.argv[1] !== undefined && process.argv[1].endsWith("bench-sim.js") && import.meta.url === pathToFileURL(process.argv[1]).href) runSimBench();

@@ -171,13 +171,17 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     return undefined;
   }
 
+  // the steps of the probe under way; each function keeps an exact-size copy
+  const trail: GroupStep[] = [];
   const probe = (dev: PciFunction): void => {
-    const trail: GroupStep[] = [];
+    trail.length = 0;
     unknownSeen = undefined;
     const join = (g: number): void => {
       groupOf.set(dev.bdf, g);
-      members[g - firstId]!.push(dev.bdf);
-      steps.set(dev.bdf, trail);
+      const m = members[g - firstId];
+      if (m) m.push(dev.bdf);
+      else members[g - firstId] = [dev.bdf];
+      steps.set(dev.bdf, trail.slice());
       if (unknownSeen !== undefined) unknown.set(dev.bdf, [...new Set(unknownSeen)]);
     };
 
@@ -228,7 +232,6 @@ export function predictGroups(input: GroupInput): GroupPrediction {
 
     // E. a new group
     const id = firstId + members.length;
-    members.push([]);
     trail.push({ code: "new-group", at: dev.bdf, group: id, verdict: p.multifunction ? acsEnabled(p) : undefined });
     join(id);
   };

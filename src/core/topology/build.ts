@@ -106,10 +106,18 @@ function bridgeKindOf(headerType: number, isPcie: boolean, type: number): Bridge
 const ACS_ABSENT: AcsState = { state: "absent" };
 const ACS_UNKNOWN: AcsState = { state: "unknown" };
 
-function acsStateOf(config: DecodedConfig | undefined): AcsState {
+/** one AcsState per distinct register set in a build, shared by the functions that show it */
+function acsStateOf(config: DecodedConfig | undefined, seen: Map<string, AcsState>): AcsState {
   if (!config || !config.extendedKnown) return ACS_UNKNOWN;
   const acs = config.acs;
-  return acs ? { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl } : ACS_ABSENT;
+  if (!acs) return ACS_ABSENT;
+  const key = `${acs.offset}/${acs.cap}/${acs.ctrl}`;
+  let state = seen.get(key);
+  if (!state) {
+    state = { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl };
+    seen.set(key, state);
+  }
+  return state;
 }
 
 /**
@@ -355,6 +363,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   // sources list functions in BDF order already; sort only when they do not
   if (sorted.some((w, i) => i > 0 && byBdfOrder(sorted[i - 1]!, w) > 0)) sorted.sort(byBdfOrder);
   const functions = new Map<string, PciFunction>();
+  const acsStates = new Map<string, AcsState>();
   for (const w of sorted) {
     const c = w.input.config;
     const ids = w.input.ids ?? NO_IDS;
@@ -382,7 +391,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       bridgeKind: bridgeKindOf(w.headerType, isPcie, pcieType),
       secondary: w.secondary,
       subordinate: w.subordinate,
-      acs: w.predicted ? ACS_ABSENT : acsStateOf(c),
+      acs: w.predicted ? ACS_ABSENT : acsStateOf(c, acsStates),
       phantomFunctions: c?.express?.phantomFunctions ?? 0,
       isVirtfn: w.isVirtfn,
       physfn: w.physfn,
