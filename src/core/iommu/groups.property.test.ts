@@ -1,8 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SyntheticFunction } from "../design/synth-config.js";
+import { ariMachine, switchedMachine } from "../testing/large-shapes.js";
 import { referenceGroups } from "../testing/reference-groups.js";
 import { fnInput, snapshotOf } from "../testing/topology-builder.js";
+import { buildTopology } from "../topology/build.js";
 import type { FunctionInput } from "../topology/build.js";
 import { formatBdf, devfnOf } from "../topology/address.js";
 import { predict } from "./predict.js";
@@ -92,7 +94,26 @@ describe("group engine vs the literal kernel algorithm", () => {
         const ref = referenceGroups(p.topology, p.props, p.acs, p.layout.passes, new Set(p.layout.ungrouped.keys()));
         expect(Object.fromEntries(p.groups.groupOf)).toEqual(Object.fromEntries(ref));
       }),
-      { numRuns: 400 },
+      { numRuns: 400, seed: 0x13a5 },
+    );
+  });
+
+  it("gives the same groups and numbers on large machines: whole buses of ARI functions, switches with SR-IOV VFs", () => {
+    const pattern = fc.array(fc.record({ port: fc.boolean(), functions: fc.constantFrom("on" as const, "partial" as const, "none" as const) }), { minLength: 1, maxLength: 5 });
+    const shape = fc.oneof(
+      fc.record({ kind: fc.constant("ari" as const), rootPorts: fc.integer({ min: 1, max: 40 }), functions: fc.integer({ min: 1, max: 256 }), pattern }),
+      fc.record({ kind: fc.constant("switched" as const), rootPorts: fc.integer({ min: 1, max: 40 }), dsps: fc.integer({ min: 1, max: 12 }) }),
+    );
+    fc.assert(
+      fc.property(shape, fc.boolean(), (s, override) => {
+        const inputs = s.kind === "ari" ? ariMachine({ rootPorts: s.rootPorts, functions: s.functions, pattern: s.pattern }) : switchedMachine(s.rootPorts, s.dsps);
+        const snap = { ...snapshotOf([], override ? { cmdline: "pcie_acs_override=downstream,multifunction" } : {}), topology: buildTopology(inputs, { kernelView: true }) };
+        const p = predict(snap);
+        const ref = referenceGroups(p.topology, p.props, p.acs, p.layout.passes, new Set(p.layout.ungrouped.keys()));
+        expect(p.groups.groupOf.size).toBeGreaterThan(0);
+        expect(Object.fromEntries(p.groups.groupOf)).toEqual(Object.fromEntries(ref));
+      }),
+      { numRuns: 12, seed: 0x13a6 },
     );
   });
 

@@ -42,6 +42,8 @@ export interface AriShape {
    * "isolated": every port and function ACS-isolated (one group per function)
    */
   readonly acs?: "mixed" | "isolated";
+  /** per port (cycled): ACS on the port, and on the endpoint's functions; replaces `acs` */
+  readonly pattern?: readonly { readonly port: boolean; readonly functions: "on" | "partial" | "none" }[];
 }
 
 /** functions an AriShape has: host bridge, ports, endpoint functions */
@@ -58,14 +60,17 @@ export function ariMachine(shape: AriShape, cache = new ConfigCache()): Function
   const out: FunctionInput[] = [{ segment, bus: 0, devfn: 0, config: cache.get({ classCode: 0x060000, multifunction: true }) }];
   for (let i = 0; i < shape.rootPorts; i++) {
     const bus = i + 1;
-    const portAcs = !mixed || i % 4 !== 3;
+    const pat = shape.pattern?.length ? shape.pattern[i % shape.pattern.length] : undefined;
+    const portAcs = pat ? pat.port : !mixed || i % 4 !== 3;
     out.push({
       segment,
       bus: 0,
       devfn: i + 1,
       config: cache.get({ headerType: 1, pcieType: 4, ariForwarding: true, bus: { primary: 0, secondary: bus, subordinate: bus }, ...(portAcs ? { acs: ACS_ON } : {}) }),
     });
-    const fnAcs = !mixed ? ACS_ON : i % 3 === 0 ? undefined : i % 3 === 1 ? ACS_PARTIAL : ACS_ON;
+    const fnAcs = pat
+      ? { on: ACS_ON, partial: ACS_PARTIAL, none: undefined }[pat.functions]
+      : !mixed ? ACS_ON : i % 3 === 0 ? undefined : i % 3 === 1 ? ACS_PARTIAL : ACS_ON;
     for (let fn = 0; fn < shape.functions; fn++) {
       const next = fn + 1 < shape.functions ? fn + 1 : 0;
       out.push({
