@@ -32,7 +32,7 @@ export const decodeExpress: CapDecoder = (cfg, base) => {
   const devCap2 = version >= 2 ? cfg.u32(o + PCI_EXP_DEVCAP2) : undefined;
   const devCtl2 = version >= 2 ? cfg.u16(o + PCI_EXP_DEVCTL2) : undefined;
   return {
-    ...base,
+    space: base.space, offset: base.offset, id: base.id,
     kind: "express",
     version,
     type: (flags & PCI_EXP_FLAGS_TYPE) >> 4,

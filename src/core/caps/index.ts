@@ -39,8 +39,8 @@ const extendedDecoders: ReadonlyMap<number, CapDecoder> = new Map([
 export function decodeCapability(cfg: ConfigSpace, loc: CapLocation): Capability {
   const base = { space: loc.space, offset: loc.offset, id: loc.id };
   const decoder = (loc.space === "standard" ? standardDecoders : extendedDecoders).get(loc.id);
-  if (!decoder) return { ...base, kind: "unknown", truncated: false };
-  return decoder(cfg, base) ?? { ...base, kind: "unknown", truncated: true };
+  if (!decoder) return { space: base.space, offset: base.offset, id: base.id, kind: "unknown", truncated: false };
+  return decoder(cfg, base) ?? { space: base.space, offset: base.offset, id: base.id, kind: "unknown", truncated: true };
 }
 
 export type {

@@ -21,14 +21,14 @@ export const decodePm: CapDecoder = (cfg, base) => {
   const pmc = cfg.u16(base.offset + PCI_PM_PMC);
   const ctrl = cfg.u16(base.offset + PCI_PM_CTRL);
   if (pmc === undefined || ctrl === undefined) return undefined;
-  return { ...base, kind: "pm", version: pmc & 0x7, powerState: ctrl & PCI_PM_CTRL_STATE_MASK };
+  return { space: base.space, offset: base.offset, id: base.id, kind: "pm", version: pmc & 0x7, powerState: ctrl & PCI_PM_CTRL_STATE_MASK };
 };
 
 export const decodeMsi: CapDecoder = (cfg, base) => {
   const flags = cfg.u16(base.offset + PCI_MSI_FLAGS);
   if (flags === undefined) return undefined;
   return {
-    ...base,
+    space: base.space, offset: base.offset, id: base.id,
     kind: "msi",
     enabled: (flags & PCI_MSI_FLAGS_ENABLE) !== 0,
     maxVectors: 1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1),
@@ -42,7 +42,7 @@ export const decodeMsix: CapDecoder = (cfg, base) => {
   const table = cfg.u32(base.offset + PCI_MSIX_TABLE);
   if (flags === undefined || table === undefined) return undefined;
   return {
-    ...base,
+    space: base.space, offset: base.offset, id: base.id,
     kind: "msix",
     enabled: (flags & PCI_MSIX_FLAGS_ENABLE) !== 0,
     tableSize: (flags & PCI_MSIX_FLAGS_QSIZE) + 1,
@@ -55,15 +55,15 @@ export const decodeDsn: CapDecoder = (cfg, base) => {
   const lo = cfg.u32(base.offset + PCI_DSN_SERIAL);
   const hi = cfg.u32(base.offset + PCI_DSN_SERIAL + 4);
   if (lo === undefined || hi === undefined) return undefined;
-  return { ...base, kind: "dsn", serial: hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0") };
+  return { space: base.space, offset: base.offset, id: base.id, kind: "dsn", serial: hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0") };
 };
 
 export const decodeVendor: CapDecoder = (cfg, base) => {
   if (base.space === "standard") {
     const length = cfg.u8(base.offset + PCI_VNDR_LEN);
-    return length === undefined ? undefined : { ...base, kind: "vendor", length };
+    return length === undefined ? undefined : { space: base.space, offset: base.offset, id: base.id, kind: "vendor", length };
   }
   const hdr = cfg.u32(base.offset + PCI_VSEC_HDR);
   if (hdr === undefined) return undefined;
-  return { ...base, kind: "vendor", length: hdr >>> 20, vsecId: hdr & 0xffff };
+  return { space: base.space, offset: base.offset, id: base.id, kind: "vendor", length: hdr >>> 20, vsecId: hdr & 0xffff };
 };

@@ -17,7 +17,7 @@ export const decodeSriov: CapDecoder = (cfg, base) => {
   const vfDeviceId = cfg.u16(o + PCI_SRIOV_VF_DID);
   if (ctrl === undefined || vfDeviceId === undefined) return undefined;
   return {
-    ...base,
+    space: base.space, offset: base.offset, id: base.id,
     kind: "sriov",
     vfEnable: (ctrl & PCI_SRIOV_CTRL_VFE) !== 0,
     ariCapableHierarchy: (ctrl & PCI_SRIOV_CTRL_ARI) !== 0,

@@ -50,7 +50,7 @@ export class CaptureReader {
   private readonly tar: TarParser;
   private gunzip: Gunzip | undefined;
   /** undefined until the first bytes tell the format */
-  private format: "gzip" | "tar" | undefined;
+  private format: "gzip" | "tar" | "inflated" | undefined;
   private head = new Uint8Array(0);
   private compressedIn = 0;
   private inflatedOut = 0;
@@ -83,6 +83,29 @@ export class CaptureReader {
   }
 
   /**
+   * Instead of `push`, for a platform that inflates gzip itself (the CLI
+   * uses node:zlib, several times faster than fflate on a big capture): the
+   * inflated bytes in order, with the count of compressed bytes read so far.
+   * Limits and the ratio guard apply as with `push`.
+   *
+   * @throws CaptureError
+   */
+  pushInflated(data: Uint8Array, compressedSoFar: number): void {
+    if (this.format !== undefined && this.format !== "inflated") throw new CaptureError("capture reader fed both compressed and inflated bytes");
+    this.format = "inflated";
+    this.compressedIn = compressedSoFar;
+    if (data.length > 0) this.inflated(data);
+  }
+
+  /**
+   * The platform's inflater failed: the same message `push` gives for the
+   * same fault (`truncated`: the gzip stream ended too early).
+   */
+  inflateFailed(reason: string, truncated: boolean): never {
+    throw truncated ? new CaptureError(`truncated gzip data (${reason})`) : new CaptureError(`not valid gzip data (${reason})`);
+  }
+
+  /**
    * Ends the stream and returns the capture's files.
    *
    * @throws CaptureError
@@ -94,7 +117,7 @@ export class CaptureReader {
       if (this.head.length === 0) throw new CaptureError("empty file");
       this.sniff(true);
       this.feed(this.head, true);
-    } else {
+    } else if (this.format !== "inflated") {
       this.feed(new Uint8Array(0), true);
     }
     this.tar.finish();
@@ -127,8 +150,7 @@ export class CaptureReader {
     } catch (err) {
       if (err instanceof CaptureError) throw err;
       const why = flateReason(err);
-      if (/unexpected EOF/i.test(why)) throw new CaptureError(`truncated gzip data (${why})`);
-      throw new CaptureError(`not valid gzip data (${why})`);
+      this.inflateFailed(why, /unexpected EOF/i.test(why));
     }
   }
 
