@@ -64,6 +64,11 @@ function dirIndex(tree: FileTree): Map<string, Set<string>> {
   return index;
 }
 
+/** names directly inside `dir`, unsorted and not copied (a quick "is it there" before building paths) */
+export function dirEntries(tree: FileTree, dir: string): ReadonlySet<string> | undefined {
+  return dirIndex(tree).get(dir);
+}
+
 /** names directly inside `dir` (files, links and folders), sorted */
 export function listDir(tree: FileTree, dir: string): string[] {
   return [...(dirIndex(tree).get(dir) ?? [])].sort();

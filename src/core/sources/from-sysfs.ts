@@ -1,6 +1,6 @@
 import { decodeConfig } from "../config/decode.js";
 import { PCI_CFG_SPACE_SIZE } from "../regs/header.js";
-import { basename, listDir, readText, resolveLink } from "../fs/file-tree.js";
+import { basename, dirEntries, listDir, readText, resolveLink } from "../fs/file-tree.js";
 import type { FileTree } from "../fs/file-tree.js";
 import { EXCERPT_FILE, parseExcerpt } from "../switchtec/excerpt.js";
 import type { GasImage } from "../switchtec/gas-image.js";
@@ -12,7 +12,8 @@ import type { Snapshot, SnapshotNote } from "./snapshot.js";
 const PCI_DEVICES = "sys/bus/pci/devices";
 const GROUPS = "sys/kernel/iommu_groups";
 
-function hexFile(tree: FileTree, path: string): number | undefined {
+function hexFile(tree: FileTree, path: string, present = true): number | undefined {
+  if (!present) return undefined;
   const t = readText(tree, path);
   if (t === undefined || !/^(0x)?[0-9a-fA-F]+$/.test(t)) return undefined;
   return parseInt(t, 16);
@@ -44,20 +45,23 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
     if (!addr) continue;
     const link = `${PCI_DEVICES}/${name}`;
     const dir = resolveLink(tree, link) ?? link;
-    const cfgEntry = tree.get(`${dir}/config`);
+    // a capture has tens of thousands of functions: look up only the files this one has
+    const names = dirEntries(tree, dir);
+    const has = (name: string): boolean => names?.has(name) === true;
+    const cfgEntry = has("config") ? tree.get(`${dir}/config`) : undefined;
     const bytes = cfgEntry?.kind === "file" ? cfgEntry.data : new Uint8Array(0);
     // a root read returns the kernel's whole cfg_size (256 or 4096); less means unprivileged
     const complete = bytes.byteLength >= PCI_CFG_SPACE_SIZE;
     if (bytes.byteLength > 0 && !complete) unprivileged++;
     const { config, issues } = decodeConfig(bytes, { complete });
-    const driverLink = resolveLink(tree, `${dir}/driver`);
-    const groupLink = resolveLink(tree, `${dir}/iommu_group`);
-    const physfnLink = resolveLink(tree, `${dir}/physfn`);
+    const driverLink = has("driver") ? resolveLink(tree, `${dir}/driver`) : undefined;
+    const groupLink = has("iommu_group") ? resolveLink(tree, `${dir}/iommu_group`) : undefined;
+    const physfnLink = has("physfn") ? resolveLink(tree, `${dir}/physfn`) : undefined;
     const kernelGroup = groupLink !== undefined ? Number(basename(groupLink)) : listed.get(name);
     if (groupLink !== undefined && listed.size > 0 && listed.get(name) !== kernelGroup) {
       notes.push({ code: "group-link-mismatch", bdf: name, link: kernelGroup!, listed: listed.get(name) });
     }
-    const cls = hexFile(tree, `${dir}/class`);
+    const cls = hexFile(tree, `${dir}/class`, has("class"));
     // behind an Intel VMD the function's sysfs path runs through the VMD endpoint, in another PCI domain
     const realDmaDev = dir
       .split("/")
@@ -67,7 +71,7 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
         const a = parseBdf(seg);
         return a !== undefined && a.segment !== addr.segment;
       });
-    const excerpt = tree.get(`${dir}/${EXCERPT_FILE}`);
+    const excerpt = has(EXCERPT_FILE) ? tree.get(`${dir}/${EXCERPT_FILE}`) : undefined;
     if (excerpt?.kind === "file") ntb.set(formatBdf(addr.segment, addr.bus, addr.devfn), parseExcerpt(excerpt.data));
     inputs.push({
       segment: addr.segment,
@@ -76,12 +80,12 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
       config,
       configIssues: issues,
       ids: {
-        vendor: hexFile(tree, `${dir}/vendor`),
-        device: hexFile(tree, `${dir}/device`),
-        subsystemVendor: hexFile(tree, `${dir}/subsystem_vendor`),
-        subsystemDevice: hexFile(tree, `${dir}/subsystem_device`),
+        vendor: hexFile(tree, `${dir}/vendor`, has("vendor")),
+        device: hexFile(tree, `${dir}/device`, has("device")),
+        subsystemVendor: hexFile(tree, `${dir}/subsystem_vendor`, has("subsystem_vendor")),
+        subsystemDevice: hexFile(tree, `${dir}/subsystem_device`, has("subsystem_device")),
         classCode: cls,
-        revision: hexFile(tree, `${dir}/revision`),
+        revision: hexFile(tree, `${dir}/revision`, has("revision")),
       },
       driver: driverLink === undefined ? undefined : basename(driverLink),
       kernelGroup: Number.isFinite(kernelGroup) ? kernelGroup : undefined,
