@@ -19,7 +19,7 @@ import {
   WANGXUN_ISOLATED_NICS,
   ZHAOXIN_ISOLATED_PORTS,
 } from "./acs-table.js";
-import { inIdSet, matchesRow, onRootBus, rowActive } from "./match.js";
+import { inIdSet, matchesRow, onRootBus, rowActive, rowsByVendor } from "./match.js";
 import type { AcsEnableHookName, AcsQuirkFn } from "./row.js";
 
 /** parsed `pcie_acs_override=` value (out-of-tree patch, spec §4.7) */
@@ -159,6 +159,9 @@ const EVALUATORS: Record<AcsQuirkFn, Evaluator> = {
   },
 };
 
+/** the ACS quirk rows that can match a vendor, in table order */
+const acsRowsFor = rowsByVendor(ACS_QUIRK_ROWS);
+
 /**
  * The first ACS quirk row (spec §4.5, then the override) that answers for
  * this function and request, like pci_dev_specific_acs_enabled. Undefined
@@ -169,7 +172,7 @@ export function acsQuirkAnswer(
   req: number,
   ctx: AcsQuirkContext,
 ): { enabled: boolean; rowId: string } | undefined {
-  for (const row of ACS_QUIRK_ROWS) {
+  for (const row of acsRowsFor(fn.vendor)) {
     if (row.effect.fn === "acs_override" && !ctx.override) continue;
     if (!rowActive(row, { kernel: ctx.kernel }) || !matchesRow(fn, row)) continue;
     const enabled = EVALUATORS[row.effect.fn](fn, req, ctx);
