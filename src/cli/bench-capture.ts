@@ -1,6 +1,6 @@
 /**
  * Synthetic capture archives for the bench: the sysfs files a capture
- * holds (config space, ids, group links and the kernel's group listing) for
+ * holds (config space, optionally ids and the kernel's groups) for
  * one host bridge and ACS root ports, each with one endpoint of ARI
  * functions, written as a .tar.gz in one streaming pass (a 63,737-function
  * capture is ~300 MB of tar).
@@ -21,6 +21,11 @@ export interface CaptureShape {
   readonly rootPorts: number;
   /** ARI functions of the endpoint below each port */
   readonly functions: number;
+  /**
+   * also the id files and the kernel's group links and listing; without
+   * them a function is its config file and its link, ~5 KiB of tar
+   */
+  readonly ids?: boolean;
 }
 
 /** functions a CaptureShape has */
@@ -38,8 +43,21 @@ class TarGzWriter {
     this.#done = once(this.#file, "close");
   }
 
+  #pending: Uint8Array[] = [];
+  #pendingBytes = 0;
+
+  /** collects pieces and hands them to gzip a megabyte at a time */
   async #put(chunk: Uint8Array): Promise<void> {
-    if (!this.#gzip.write(chunk)) await once(this.#gzip, "drain");
+    this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    if (this.#pendingBytes >= 1 << 20) await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    const joined = Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!this.#gzip.write(joined)) await once(this.#gzip, "drain");
   }
 
   async entry(path: string, kind: "file" | "dir" | "symlink", data?: Uint8Array | string): Promise<void> {
@@ -67,6 +85,7 @@ class TarGzWriter {
   }
 
   async close(): Promise<void> {
+    await this.#flush();
     this.#gzip.end(new Uint8Array(2 * BLOCK));
     await this.#done;
   }
@@ -76,8 +95,8 @@ const hexFile = (n: number, width: number): string => `0x${n.toString(16).padSta
 
 /**
  * Writes the capture of `shape` to `path`: every function ACS-isolated, so
- * each is a group of its own, and the kernel's groups recorded as a real
- * capture records them.
+ * each is a group of its own (with `ids`, the kernel's groups recorded as a real
+ * capture records them).
  */
 export async function writeSyntheticCapture(path: string, shape: CaptureShape): Promise<number> {
   const out = new TarGzWriter(path);
@@ -88,17 +107,15 @@ export async function writeSyntheticCapture(path: string, shape: CaptureShape): 
     const bdf = formatBdf(0, bus, devfn);
     const path = `${dir}/${bdf}`;
     const config = buildConfig(f);
-    await out.entry(path, "dir");
     await out.entry(`${path}/config`, "file", config);
-    await out.entry(`${path}/vendor`, "file", hexFile(f.vendor ?? 0x1234, 4));
-    await out.entry(`${path}/device`, "file", hexFile(f.device ?? 0x5678, 4));
-    await out.entry(`${path}/class`, "file", hexFile(classCode, 6));
-    await out.entry(`${path}/subsystem_vendor`, "file", hexFile(0, 4));
-    await out.entry(`${path}/subsystem_device`, "file", hexFile(0, 4));
-    await out.entry(`${path}/revision`, "file", hexFile(1, 2));
-    await out.entry(`${path}/iommu_group`, "symlink", `${"../".repeat(path.split("/").length - 1)}kernel/iommu_groups/${group}`);
     await out.entry(`sys/bus/pci/devices/${bdf}`, "symlink", `../../../${path.slice("sys/".length)}`);
-    await out.entry(`sys/kernel/iommu_groups/${group}/devices/${bdf}`, "symlink", `../../../../${path.slice("sys/".length)}`);
+    if (shape.ids) {
+      await out.entry(`${path}/vendor`, "file", hexFile(f.vendor ?? 0x1234, 4));
+      await out.entry(`${path}/device`, "file", hexFile(f.device ?? 0x5678, 4));
+      await out.entry(`${path}/class`, "file", hexFile(classCode, 6));
+      await out.entry(`${path}/iommu_group`, "symlink", `${"../".repeat(path.split("/").length - 1)}kernel/iommu_groups/${group}`);
+      await out.entry(`sys/kernel/iommu_groups/${group}/devices/${bdf}`, "symlink", `../../../../${path.slice("sys/".length)}`);
+    }
     group++;
     count++;
   };
