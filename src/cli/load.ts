@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
-import { readSource } from "./sysfs/archive.js";
+import { readSource } from "./sysfs/archive-read.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
