@@ -62,7 +62,9 @@ import { assemble } from "./assemble.js";
 import type { LspciFormat } from "./assemble.js";
 import { isHexDigit } from "./caps.js";
 import { parseAddress, parseDeviceRest, scriptGroupAt } from "./device-line.js";
+import { idsFromNames } from "./pci-names.js";
 import { scanLspci } from "./scan.js";
+import type { PciIds } from "../pci-ids/pci-ids.js";
 import { TreeReader } from "./tree.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import type { LspciWarning } from "./warnings.js";
@@ -77,15 +79,26 @@ const NOT_LSPCI = "not lspci output: no device line (`00:02.0 PCI bridge: …`),
  * Reads lspci text. Never throws: text with no lspci output in it gives
  * `ok: false` naming the first line that did not fit.
  */
-export function snapshotFromLspci(text: string): LspciResult {
+export function snapshotFromLspci(text: string, opts: LspciOptions = {}): LspciResult {
   const scan = scanLspci(text);
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
     if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output" };
     return { ok: false, line: unfit.line, text: unfit.text, reason: NOT_LSPCI };
   }
+  const named = opts.pciIds ? idsFromNames(scan.dumps, opts.pciIds) : [];
   const { snapshot, format, dumps, warnings } = assemble(scan);
-  return { ok: true, snapshot, format, dumps, warnings };
+  return { ok: true, snapshot, format, dumps, warnings: [...named, ...warnings] };
+}
+
+export interface LspciOptions {
+  /** pci.ids, to read ids back from names when lspci ran without -n */
+  readonly pciIds?: PciIds | undefined;
+}
+
+/** true when some function printed a name but no ids: reading it again with pci.ids would help */
+export function needsPciIds(r: LspciResult): boolean {
+  return r.ok && r.warnings.some((w) => w.code === "ids-unknown");
 }
 
 /** how far into a file the content check looks */

@@ -80,6 +80,9 @@ export interface FunctionRecord {
   readonly path: string | undefined;
   vendor?: number | undefined;
   device?: number | undefined;
+  /** without ids (no `-n`): the printed `Vendor Device` name, or the vendor alone when `deviceName` is set (`-mm`, `-vmm`) */
+  vendorName?: string | undefined;
+  deviceName?: string | undefined;
   /** base << 8 | sub */
   classBase?: number | undefined;
   classText?: string | undefined;
@@ -148,6 +151,8 @@ export function newRecord(
     vendor: undefined,
     device: undefined,
     classBase: undefined,
+    vendorName: undefined,
+    deviceName: undefined,
     classText: undefined,
     classByName: undefined,
     progIf: undefined,

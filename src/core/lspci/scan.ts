@@ -227,6 +227,8 @@ class Scanner {
     for (const [k, v] of Object.entries(definedOnly(facts))) {
       if ((rec as unknown as Record<string, unknown>)[k] === undefined) (rec as unknown as Record<string, unknown>)[k] = v;
     }
+    // the joined text holds the whole name
+    if (facts.vendorName !== undefined && rec.vendor === undefined) rec.vendorName = facts.vendorName;
     this.#deviceRest = joined;
     return true;
   }
@@ -292,6 +294,8 @@ class Scanner {
     const rec = newRecord(line, dump.index, segment, bus, devfn, form, path, parentPath);
     rec.vendor = facts.vendor;
     rec.device = facts.device;
+    rec.vendorName = facts.vendorName;
+    rec.deviceName = facts.deviceName;
     rec.classBase = facts.classBase;
     rec.classText = facts.classText;
     rec.classByName = facts.classByName;
@@ -490,9 +494,11 @@ class Scanner {
         return;
       case "Vendor":
         if (num !== undefined) rec.vendor = num;
+        else rec.vendorName = value;
         return;
       case "Device":
         if (num !== undefined) rec.device = num;
+        else rec.deviceName = value;
         return;
       case "SVendor":
         if (num !== undefined) rec.subsystemVendor = num;
