@@ -62,6 +62,7 @@ import { assemble } from "./assemble.js";
 import type { LspciFormat } from "./assemble.js";
 import { isHexDigit } from "./caps.js";
 import { parseAddress, parseDeviceRest, scriptGroupAt } from "./device-line.js";
+import { decodeQuotedPrintable } from "./mail.js";
 import { idsFromNames } from "./pci-names.js";
 import { scanLspci } from "./scan.js";
 import type { PciIds } from "../pci-ids/pci-ids.js";
@@ -80,7 +81,7 @@ const NOT_LSPCI = "not lspci output: no device line (`00:02.0 PCI bridge: …`),
  * `ok: false` naming the first line that did not fit.
  */
 export function snapshotFromLspci(text: string, opts: LspciOptions = {}): LspciResult {
-  const scan = scanLspci(text);
+  const scan = scanLspci(decodeQuotedPrintable(text));
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
     if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output" };
@@ -101,13 +102,15 @@ export function needsPciIds(r: LspciResult): boolean {
   return r.ok && r.warnings.some((w) => w.code === "ids-unknown");
 }
 
-/** how far into a file the content check looks */
-const SNIFF_LINES = 400;
-
-/** true when the text holds lspci output within its first lines (content detection) */
-export function looksLikeLspci(text: string): boolean {
+/**
+ * true when the text holds lspci output anywhere (content detection): bug
+ * reports and mails carry it after pages of headers and logs. Each line
+ * costs a few character checks until one fits.
+ */
+export function looksLikeLspci(input: string): boolean {
+  const text = decodeQuotedPrintable(input);
   let start = 0;
-  for (let n = 0; n < SNIFF_LINES && start < text.length; n++) {
+  while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end);
