@@ -112,3 +112,10 @@ describe("lspci inside a bug report", () => {
     expect(decodeQuotedPrintable("\tBus: primary=00, secondary=01, subordinate=01\n")).toBe("\tBus: primary=00, secondary=01, subordinate=01\n");
   });
 });
+
+describe("quoted-printable bytes", () => {
+  it("decodes UTF-8 sequences and marks broken ones", () => {
+    const qp = "Content-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 =E2=80=94 ok =FF\n";
+    expect(decodeQuotedPrintable(qp)).toBe("Content-Transfer-Encoding: quoted-printable\n\nCafé — ok \ufffd\n");
+  });
+});

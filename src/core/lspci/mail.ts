@@ -22,7 +22,36 @@ export function decodeQuotedPrintable(text: string): string {
   const bytes = joined.replace(/(?:=[89A-Fa-f][0-9A-Fa-f])+/g, (run) => {
     const b = new Uint8Array(run.length / 3);
     for (let i = 0; i < b.length; i++) b[i] = parseInt(run.slice(i * 3 + 1, i * 3 + 3), 16);
-    return new TextDecoder("utf-8").decode(b);
+    return utf8(b);
   });
   return bytes.replace(/=3D/gi, "=").replace(/=20/g, " ").replace(/=09/g, "\t");
+}
+
+/** UTF-8 bytes to text (core has no TextDecoder type); malformed sequences become U+FFFD */
+function utf8(b: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const n = c >= 0xf0 && c < 0xf8 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    if (c < 0x80) {
+      out += String.fromCharCode(c);
+      i++;
+      continue;
+    }
+    let cp = n === 3 ? c & 0x07 : n === 2 ? c & 0x0f : c & 0x1f;
+    let ok = n > 0 && i + n < b.length;
+    for (let k = 1; ok && k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (x & 0x3f);
+    }
+    if (!ok) {
+      out += "\ufffd";
+      i++;
+      continue;
+    }
+    out += String.fromCodePoint(cp);
+    i += n + 1;
+  }
+  return out;
 }
