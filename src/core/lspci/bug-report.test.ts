@@ -5,8 +5,10 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { predict } from "../iommu/predict.js";
+import { PciIds } from "../pci-ids/pci-ids.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { looksLikeLspci, snapshotFromLspci } from "./index.js";
 import { decodeQuotedPrintable, isQuotedPrintable } from "./mail.js";
@@ -117,5 +119,28 @@ describe("quoted-printable bytes", () => {
   it("decodes UTF-8 sequences and marks broken ones", () => {
     const qp = "Content-Transfer-Encoding: quoted-printable\n\nCaf=C3=A9 =E2=80=94 ok =FF\n";
     expect(decodeQuotedPrintable(qp)).toBe("Content-Transfer-Encoding: quoted-printable\n\nCafé — ok \ufffd\n");
+  });
+});
+
+describe("a real bug-report mail: plain lspci without -nn, quoted-printable, hard-wrapped (fixtures/README.md)", () => {
+  const mail = readFileSync(path.join(here, "fixtures", "mail", "bugzilla-214751-lspci-qp.eml.txt"), "utf8");
+  const ids = PciIds.parse(gunzipSync(readFileSync(path.resolve("data", "pci.ids.gz"))).toString("utf8"));
+
+  it("is read, every wrapped device line rejoined and named back to its ids", () => {
+    expect(looksLikeLspci(mail)).toBe(true);
+    const r = snapshotFromLspci(mail, { pciIds: ids });
+    if (!r.ok) throw new Error(r.reason);
+    const fns = r.snapshot.topology.functions;
+    expect(fns.size).toBe(22);
+    const id = (bdf: string): string => `${fns.get(bdf)!.vendor.toString(16)}:${fns.get(bdf)!.device.toString(16).padStart(4, "0")}`;
+    // wrapped as "Root Por=" / "t #4" / "(rev f1)": the Sunrise Point-LP port the Intel PCH ACS quirk knows
+    expect(id("0000:00:1c.0")).toBe("8086:9d13");
+    expect(fns.get("0000:00:1c.0")!.revision).toBe(0xf1);
+    expect(id("0000:00:04.0")).toBe("8086:1903"); // "E3-=" / "1500" / "v5/6th …"
+    expect(id("0000:00:14.1")).toBe("8086:9d30"); // lspci's own "Device 9d30"
+    expect(id("0000:01:00.0")).toBe("8086:095a"); // the signature after the blank line is not part of it
+    expect(r.warnings).toContainEqual({ code: "ids-from-names", functions: 22, version: "2023.04.10" });
+    expect(r.warnings.filter((w) => w.code === "ids-name-ambiguous").map((w) => w.code === "ids-name-ambiguous" && w.bdf)).toEqual(["0000:00:00.0", "0000:00:1f.3", "0000:01:00.0"]);
+    expect(r.warnings.some((w) => w.code === "ids-unknown")).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  * share takes the lowest and says so, a name the database lacks stays
  * unknown (vendor/device ffff).
  */
-import type { PciIds } from "../pci-ids/pci-ids.js";
+import type { NameLookup, PciIds } from "../pci-ids/pci-ids.js";
 import { formatBdf } from "../topology/address.js";
 import type { Dump } from "./scan.js";
 import type { LspciWarning } from "./warnings.js";
@@ -17,18 +17,28 @@ export function idsFromNames(dumps: readonly Dump[], ids: PciIds): LspciWarning[
   const warnings: LspciWarning[] = [];
   let resolved = 0;
   const unknown: { bdf: string; name: string }[] = [];
-  const cache = new Map<string, ReturnType<PciIds["lookupByName"]>>();
+  const cache = new Map<string, NameLookup>();
   for (const d of dumps) {
     for (const r of d.records) {
       if (r.vendor !== undefined || r.vendorName === undefined) continue;
-      const key = `${r.vendorName}\u0000${r.deviceName ?? ""}`;
-      let found = cache.get(key);
-      if (!found) {
-        found = ids.lookupByName(r.vendorName, r.deviceName);
-        cache.set(key, found);
+      const lookup = (name: string): NameLookup => {
+        const key = `${name}\u0000${r.deviceName ?? ""}`;
+        let hit = cache.get(key);
+        if (!hit) {
+          hit = ids.lookupByName(name, r.deviceName);
+          cache.set(key, hit);
+        }
+        return hit;
+      };
+      // a wrapped device line: try it rejoined with the space the wrap ate, then as cut
+      let found = lookup(r.vendorName);
+      if (r.vendorNameSpaced !== undefined) {
+        const spaced = lookup(r.vendorNameSpaced);
+        if (spaced.kind === "unique" || spaced.kind === "ambiguous" || (spaced.kind === "approximate" && found.kind !== "unique" && found.kind !== "ambiguous")) found = spaced;
       }
       const bdf = formatBdf(r.segment, r.bus ?? 0, r.devfn);
-      const name = r.deviceName === undefined ? r.vendorName : `${r.vendorName} ${r.deviceName}`;
+      const printed = found === cache.get(`${r.vendorNameSpaced}\u0000${r.deviceName ?? ""}`) && r.vendorNameSpaced !== undefined ? r.vendorNameSpaced : r.vendorName;
+      const name = r.deviceName === undefined ? printed : `${printed} ${r.deviceName}`;
       if (found.kind === "unknown") {
         unknown.push({ bdf, name });
         continue;

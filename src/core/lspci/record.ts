@@ -83,6 +83,8 @@ export interface FunctionRecord {
   /** without ids (no `-n`): the printed `Vendor Device` name, or the vendor alone when `deviceName` is set (`-mm`, `-vmm`) */
   vendorName?: string | undefined;
   deviceName?: string | undefined;
+  /** a device line wrapped at a space (mail clients): the name with a space at each join */
+  vendorNameSpaced?: string | undefined;
   /** base << 8 | sub */
   classBase?: number | undefined;
   classText?: string | undefined;
@@ -153,6 +155,7 @@ export function newRecord(
     classBase: undefined,
     vendorName: undefined,
     deviceName: undefined,
+    vendorNameSpaced: undefined,
     classText: undefined,
     classByName: undefined,
     progIf: undefined,
