@@ -119,3 +119,18 @@ describe("names back to ids", () => {
     expect(groupsOf(bare.snapshot).length).toBeLessThan(groupsOf(withIds.snapshot).length);
   });
 });
+
+describe("lspci -tv names", () => {
+  it("a -tv tree without ids gets the ids of its -nn listing", () => {
+    const dir = path.join(here, "fixtures", "forms");
+    const tv = snapshotFromLspci(readFileSync(path.join(dir, "pxb-pcie.lspci-tv.txt"), "utf8"), { pciIds: ids });
+    const nn = snapshotFromLspci(readFileSync(path.join(dir, "pxb-pcie.lspci-nn.txt"), "utf8"));
+    if (!tv.ok || !nn.ok) throw new Error("unreadable");
+    // -tv prints no name for a bridge with a bus below it: those stay unknown
+    const want = idsOf(nn.snapshot);
+    const got = [...idsOf(tv.snapshot)];
+    expect(got.filter(([b, v]) => v !== want.get(b)).map(([b]) => b)).toEqual(["0000:00:02.0", "0000:40:00.0", "0000:40:00.1"]);
+    expect(got.filter(([b, v]) => v === want.get(b))).toHaveLength(8);
+    expect(tv.warnings).toContainEqual(expect.objectContaining({ code: "ids-from-names" }));
+  });
+});

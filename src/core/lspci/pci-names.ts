@@ -19,6 +19,19 @@ export function idsFromNames(dumps: readonly Dump[], ids: PciIds): LspciWarning[
   const unknown: { bdf: string; name: string }[] = [];
   const cache = new Map<string, NameLookup>();
   for (const d of dumps) {
+    // tree nodes (`-tv`): names only, never wrapped
+    for (const n of d.trees) {
+      if (n.vendor !== undefined || n.vendorName === undefined) continue;
+      const found = ids.lookupByName(n.vendorName);
+      if (found.kind === "unknown") {
+        unknown.push({ bdf: formatBdf(n.segment, n.bus, n.devfn), name: n.vendorName });
+        continue;
+      }
+      const match = found.kind === "unique" ? found.match : [...found.matches].sort((a, b) => a.vendor - b.vendor || a.device - b.device)[0]!;
+      n.vendor = match.vendor;
+      n.device = match.device;
+      resolved++;
+    }
     for (const r of d.records) {
       if (r.vendor !== undefined || r.vendorName === undefined) continue;
       const lookup = (name: string): NameLookup => {

@@ -128,6 +128,8 @@ export interface TreeNode {
   subordinate?: number | undefined;
   vendor?: number | undefined;
   device?: number | undefined;
+  /** `-tv` without `-nn`: the printed `Vendor Device` name */
+  vendorName?: string | undefined;
 }
 
 // factories list every field, so all records (and all capability facts) share one shape: the scanner stays monomorphic
