@@ -7,12 +7,12 @@
 import type { Prediction } from "../iommu/predict.js";
 import { whoisToJson } from "../json/aliases.js";
 import type { AliasJson } from "../json/aliases.js";
-import { parseKernelVersion } from "../kernel/version.js";
-import { ALIAS_QUIRK_ROWS, applyAliasQuirks } from "../quirks/index.js";
+import { atLeast, compareKernel, formatKernel, parseKernelVersion } from "../kernel/version.js";
+import { ALIAS_QUIRK_ROWS, applyAliasQuirks, matchesRow } from "../quirks/index.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { ntbProxies } from "../switchtec/ntb-prediction.js";
 import { busKey, formatBdf, formatDevfn } from "../topology/address.js";
-import type { ParsedFault } from "./parse.js";
+import type { FaultLineFormat, ParsedFault } from "./parse.js";
 
 /** what the IOMMU lacked, from the fault reason or event */
 export type FaultKind =
@@ -41,7 +41,9 @@ export type FaultNote =
   | { readonly code: "stream-id-as-rid"; readonly streamId: number }
   | { readonly code: "shared-rid"; readonly groups: readonly number[] }
   | { readonly code: "printed-against"; readonly device: string; readonly rid: string }
-  | { readonly code: "quirk-alias"; readonly quirk: string };
+  | { readonly code: "quirk-alias"; readonly quirk: string }
+  /** the line's format was printed by other releases than the one modelled */
+  | { readonly code: "era-mismatch"; readonly format: FaultLineFormat; readonly since: string | undefined; readonly until: string | undefined; readonly kernel: string };
 
 export interface FaultExplanation {
   readonly fault: ParsedFault;
@@ -79,6 +81,30 @@ export function faultKind(f: ParsedFault): FaultKind {
   }
 }
 
+/** the releases that print each format: [first, first that no longer does] (hw-models §2.4, §3.3) */
+const FORMAT_RELEASES: Partial<Record<FaultLineFormat, readonly [string | undefined, string | undefined]>> = {
+  "vtd-two-line": [undefined, "4.7"],
+  "vtd-one-line": ["4.7", "5.4"],
+  "vtd-pasid": ["5.4", "5.13"],
+  "vtd-no-pasid": ["5.13", undefined],
+  "vtd-with-pasid": ["5.13", undefined],
+  "amd-padded": [undefined, "5.0"],
+  "amd-no-segment": ["5.0", "5.19"],
+  "amd-segment": ["5.19", undefined],
+};
+
+function eraMismatch(f: ParsedFault, p: Prediction): FaultNote | undefined {
+  const range = FORMAT_RELEASES[f.format];
+  if (!range) return undefined;
+  const at = (v: string): boolean => {
+    const k = parseKernelVersion(v)!;
+    return atLeast(p.kernel, k.major, k.minor);
+  };
+  const [since, until] = range;
+  if ((since === undefined || at(since)) && (until === undefined || !at(until))) return undefined;
+  return { code: "era-mismatch", format: f.format, since, until, kernel: formatKernel(p.kernel) };
+}
+
 /** a kernel recent enough for every quirk row we know */
 const NEWEST = parseKernelVersion("99.0")!;
 
@@ -97,8 +123,12 @@ function switchtecProxy(snapshot: Snapshot, p: Prediction, segment: number, rid:
     }
     const entry = n.result.entries.find((e) => e.devfn === (rid & 0xff));
     if (!entry) continue;
-    const row = ALIAS_QUIRK_ROWS.find((r) => r.id === n.rowId);
-    return { code: "switchtec-proxy-not-alias", proxy, partition: entry.partition, nt, since: row?.kernels?.since };
+    // the first release any Switchtec row covered this device in
+    const since = ALIAS_QUIRK_ROWS.filter((r) => r.effect.kind === "switchtec-proxy" && matchesRow(fn, r))
+      .map((r) => r.kernels?.since)
+      .filter((v): v is string => v !== undefined && parseKernelVersion(v.replace(/^≈/, "")) !== undefined)
+      .sort((a, b) => compareKernel(parseKernelVersion(a.replace(/^≈/, ""))!, parseKernelVersion(b.replace(/^≈/, ""))!))[0];
+    return { code: "switchtec-proxy-not-alias", proxy, partition: entry.partition, nt, since };
   }
   return maybe;
 }
@@ -113,6 +143,8 @@ export function explainFault(snapshot: Snapshot, p: Prediction, f: ParsedFault):
     if (segments.size > 1) notes.push({ code: "segment-assumed", segments: segments.size });
   }
   if (f.arch === "smmu") notes.push({ code: "stream-id-as-rid", streamId: f.streamId ?? f.rid });
+  const era = eraMismatch(f, p);
+  if (era) notes.push(era);
   const who = whoisToJson(p, segment, f.rid);
   const kind = faultKind(f);
   const rid = who.rid;

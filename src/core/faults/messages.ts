@@ -74,6 +74,8 @@ export function formatFaultNote(n: FaultNote): string {
       return `functions in groups ${n.groups.join(", ")} can emit this ID: the IOMMU cannot tell them apart`;
     case "printed-against":
       return `the kernel printed the fault against ${n.device}; the requester ID in the event is ${n.rid}`;
+    case "era-mismatch":
+      return `this line's format is printed by kernels ${n.since && n.until ? `${n.since} to before ${n.until}` : n.since ? `${n.since} and later` : `before ${n.until}`}, but the prediction models ${n.kernel}: pass --kernel with the release that printed it`;
     case "quirk-alias":
       return `the alias comes from quirk row ${n.quirk}: kernels without that quirk fault on it`;
   }
