@@ -97,9 +97,9 @@ export interface LspciOptions {
   readonly pciIds?: PciIds | undefined;
 }
 
-/** true when some function printed a name but no ids: reading it again with pci.ids would help */
+/** true when some function printed a name but no ids, or a class name the built-in table lacks: reading it again with pci.ids would help */
 export function needsPciIds(r: LspciResult): boolean {
-  return r.ok && r.warnings.some((w) => w.code === "ids-unknown");
+  return r.ok && r.warnings.some((w) => w.code === "ids-unknown" || w.code === "class-unknown");
 }
 
 /**

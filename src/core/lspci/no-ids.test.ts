@@ -134,3 +134,16 @@ describe("lspci -tv names", () => {
     expect(tv.warnings).toContainEqual(expect.objectContaining({ code: "ids-from-names" }));
   });
 });
+
+describe("class names the built-in table lacks", () => {
+  it("are read through pci.ids", () => {
+    const text = "00:1f.5 Serial bus controller [0c80]: Intel Corporation Device [8086:9d24]\n00:1f.6 Some Class Only pci.ids Knows: Intel Corporation Device 9d25\n";
+    const fake = PciIds.parse("8086  Intel Corporation\nC 0c  Serial bus controller\n\t80  Serial bus controller\nC 13  Non-Essential Instrumentation\n\t42  Some Class Only pci.ids Knows\n");
+    const without = snapshotFromLspci(text);
+    const withIds = snapshotFromLspci(text, { pciIds: fake });
+    if (!without.ok || !withIds.ok) throw new Error("unreadable");
+    expect(without.warnings).toContainEqual(expect.objectContaining({ code: "class-unknown", bdf: "0000:00:1f.6" }));
+    expect(withIds.warnings.some((w) => w.code === "class-unknown")).toBe(false);
+    expect(withIds.snapshot.topology.functions.get("0000:00:1f.6")!.classCode >> 8).toBe(0x1342);
+  });
+});

@@ -33,6 +33,14 @@ export function idsFromNames(dumps: readonly Dump[], ids: PciIds): LspciWarning[
       resolved++;
     }
     for (const r of d.records) {
+      // a class name the built-in table lacks (no `[cccc]`)
+      if (r.classBase === undefined && r.classText !== undefined) {
+        const cls = ids.classByName(r.classText);
+        if (cls !== undefined) {
+          r.classBase = cls;
+          r.classByName = true;
+        }
+      }
       if (r.vendor !== undefined || r.vendorName === undefined) continue;
       const lookup = (name: string): NameLookup => {
         const key = `${name}\u0000${r.deviceName ?? ""}`;

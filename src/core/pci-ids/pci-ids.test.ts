@@ -37,6 +37,10 @@ describe("pci.ids", () => {
     expect(ids.className(0x0c0330)).toBe("USB controller");
     expect(ids.progIfName(0x0c0330)).toBe("XHCI");
     expect(ids.className(0x990000)).toBeUndefined();
+    expect(ids.classByName("PCI bridge")).toBe(0x0604);
+    expect(ids.classByName("USB controller")).toBe(0x0c03);
+    expect(ids.classByName("Serial bus controller")).toBe(0x0c00);
+    expect(ids.classByName("Nothing")).toBeUndefined();
     expect(lspciName(ids, 0x8086, 0x9d10)).toBe("Intel Corporation Sunrise Point-LP PCI Express Root Port #1");
     expect(lspciName(ids, 0x8086, 0x1234)).toBe("Intel Corporation Device 1234");
     expect(lspciName(ids, 0xabcd, 0x1234)).toBe("Device abcd:1234");

@@ -36,6 +36,8 @@ export class PciIds {
   readonly #subsystems = new Map<string, string>();
   /** keyed `cc`, `ccss`, `ccsspp` in hex */
   readonly #classes = new Map<string, string>();
+  /** class and subclass names → base << 8 | sub, built on first use */
+  #classNames: Map<string, number> | undefined;
   /** first word of a vendor name → vendors, built on first use */
   #vendorsByWord: Map<string, number[]> | undefined;
   /** the `Version:` line of the file's header, if any */
@@ -134,6 +136,24 @@ export class PciIds {
     const base = (classCode >> 16) & 0xff;
     const sub = (classCode >> 8) & 0xff;
     return this.#classes.get(hex2(base) + hex2(sub)) ?? this.#classes.get(hex2(base));
+  }
+
+  /**
+   * base << 8 | sub for a class name as lspci prints it (a subclass name, or
+   * a class name when lspci knew no subclass: then its `80` "other"
+   * subclass, else `00`); undefined when the database has no such name.
+   */
+  classByName(name: string): number | undefined {
+    if (!this.#classNames) {
+      const m = new Map<string, number>();
+      for (const [key, n] of this.#classes) if (key.length === 4 && !m.has(n)) m.set(n, parseInt(key, 16));
+      for (const [key, n] of this.#classes) {
+        if (key.length !== 2 || m.has(n)) continue;
+        m.set(n, (parseInt(key, 16) << 8) | (this.#classes.has(`${key}80`) ? 0x80 : 0));
+      }
+      this.#classNames = m;
+    }
+    return this.#classNames.get(name);
   }
 
   /** the prog-if name, e.g. `AHCI 1.0` for 010601 */
