@@ -44,7 +44,7 @@ function recordsFor(format: LogFormat): { record: FaultRecord; fault: Fault }[] 
       const r: SmmuEventRecord = { arch: "smmu", unit: "smmu0", id: 0x10, sid: 0x0322, iova: 0x100000000, access: "write" };
       return [
         { record: r, fault: SMMU_F_TRANSLATION },
-        { record: { ...r, id: 0x02, sid: 0x10400, iova: 0x2000 }, fault: SMMU_C_BAD_STREAMID },
+        { record: { ...r, id: 0x02, sid: 0x10400, iova: 0x2000, access: "read" }, fault: SMMU_C_BAD_STREAMID },
       ];
     }
     default:
@@ -95,6 +95,7 @@ describe("the simulator's fault lines read back", () => {
             expect(BigInt(f.address!)).toBe(BigInt(r.iova));
             expect(f.code).toBe(r.id);
             expect(f.reason).toBe(c.fault.name);
+            expect(f.access).toBe(r.access);
             break;
         }
       });
