@@ -56,14 +56,14 @@ function idsOf(s: Snapshot): Map<string, string> {
 }
 
 describe("names back to ids", () => {
-  it("the helper really removes the ids", () => {
+  it("stripping really removes the ids", () => {
     const line = "00:1c.0 PCI bridge [0604]: Intel Corporation Sunrise Point-LP PCI Express Root Port #1 [8086:9d10] (rev f1) (prog-if 00 [Normal decode])";
     expect(stripIds(line)).toBe("00:1c.0 PCI bridge: Intel Corporation Sunrise Point-LP PCI Express Root Port #1 (rev f1) (prog-if 00 [Normal decode])");
     expect(stripIds("00:02.0 VGA compatible controller [0300]: Intel Corporation Device [8086:9a49] (rev 01)")).toBe("00:02.0 VGA compatible controller: Intel Corporation Device 9a49 (rev 01)");
     expect(stripIds("\tSubsystem: Lenovo Device [17aa:2245]")).toBe("\tSubsystem: Lenovo Device 2245");
   });
 
-  it("the Sunrise Point-LP root port of the issue", () => {
+  it("a Sunrise Point-LP root port by name", () => {
     const r = snapshotFromLspci("00:1c.0 PCI bridge: Intel Corporation Sunrise Point-LP PCI Express Root Port #1 (rev f1)\n", { pciIds: ids });
     if (!r.ok) throw new Error(r.reason);
     const f = r.snapshot.topology.functions.get("0000:00:1c.0")!;
