@@ -110,6 +110,8 @@ describe("causes", () => {
     expect(explain(line("05:00.0", "0x06] PTE Read access is not set")).cause).toMatchObject({ code: "not-mapped", bdfs: ["0000:05:00.0"] });
     expect(explain(line("05:00.3")).cause).toMatchObject({ code: "no-emitter" });
     expect(explain(line("42:00.0")).cause).toMatchObject({ code: "bus-absent" });
+    expect(explain("DMAR: [INTR-REMAP] Request device [f0:1f.0] fault index 0x0 [fault reason 0x22] Present field in the IRTE entry is clear").cause).toMatchObject({ code: "interrupt-not-pci", rid: "0000:f0:1f.0" });
+    expect(explain("DMAR: [INTR-REMAP] Request device [05:00.0] fault index 0x3 [fault reason 0x26] Blocked an interrupt request due to source-id verification failure").cause).toMatchObject({ code: "interrupt-blocked", bdfs: ["0000:05:00.0"] });
     expect(explain("AMD-Vi: Event logged [IO_PAGE_FAULT device=05:00.0 domain=0x0000 address=0x1000 flags=0x0000]").cause).toMatchObject({ code: "not-attached", amdDefault: true });
   });
 });

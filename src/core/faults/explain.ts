@@ -34,6 +34,7 @@ export type FaultCause =
   | { readonly code: "not-attached"; readonly bdf: string; readonly amdDefault: boolean }
   | { readonly code: "not-mapped"; readonly bdfs: readonly string[]; readonly address: string | undefined; readonly access: "read" | "write" | undefined }
   | { readonly code: "interrupt-blocked"; readonly bdfs: readonly string[] }
+  | { readonly code: "interrupt-not-pci"; readonly rid: string }
   | { readonly code: "device-error"; readonly event: string; readonly bdfs: readonly string[] };
 
 export type FaultNote =
@@ -158,7 +159,9 @@ export function explainFault(snapshot: Snapshot, p: Prediction, f: ParsedFault):
   for (const e of aliasEmitters) if (e.alias.cause === "quirk") notes.push({ code: "quirk-alias", quirk: e.alias.quirk });
 
   let cause: FaultCause;
-  if (emitters.length === 0) {
+  if (emitters.length === 0 && kind === "interrupt") {
+    cause = { code: "interrupt-not-pci", rid };
+  } else if (emitters.length === 0) {
     const st = switchtecProxy(snapshot, p, segment, f.rid);
     if (st) cause = st;
     else if (!p.topology.buses.has(busKey(segment, f.rid >> 8))) cause = { code: "bus-absent", rid };

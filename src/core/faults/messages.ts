@@ -59,6 +59,8 @@ export function formatFaultCause(c: FaultCause): string {
       return `${list(c.bdfs)} is attached, but its domain does not map ${c.address ?? "the address"}${c.access ? ` for ${c.access}` : ""}: a driver bug or DMA after unmap, an RMRR/firmware buffer missing from the domain, or a peer-to-peer access that ACS redirected to the IOMMU`;
     case "interrupt-blocked":
       return `interrupt remapping refused an MSI from ${list(c.bdfs)}: its IRTE is not present, or the source-ID check did not accept the requester ID`;
+    case "interrupt-not-pci":
+      return `interrupt remapping refused an interrupt from ${c.rid}, which no PCI function has: an IOAPIC or HPET source ID from the DMAR table's device scopes (f0:1f.0 is the usual IOAPIC one) — firmware that routes it without an IRTE, or a scope that names the wrong ID`;
     case "device-error":
       return `${c.event} from ${list(c.bdfs)}: not a missing mapping; the device or the IOMMU's tables reported an error of their own`;
   }
