@@ -8,6 +8,7 @@ import type { Snapshot } from "../core/sources/snapshot.js";
 import { readSource } from "./sysfs/archive-read.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
+import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
 export interface Loaded {
@@ -45,9 +46,14 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   );
   const text = new TextDecoder("utf-8").decode(bytes);
   // text sources load their parsers only when one is given (start-up of the archive commands)
-  const { looksLikeLspci, snapshotFromLspci } = await import("../core/lspci/index.js");
+  const { looksLikeLspci, needsPciIds, snapshotFromLspci } = await import("../core/lspci/index.js");
   if (looksLikeLspci(text)) {
-    const r = snapshotFromLspci(text);
+    let r = snapshotFromLspci(text);
+    // names without ids (no -nn): read the ids back through pci.ids
+    if (needsPciIds(r)) {
+      const pciIds = await loadPciIds();
+      if (pciIds) r = snapshotFromLspci(text, { pciIds });
+    }
     if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
     const notes = [
       ...r.snapshot.notes,

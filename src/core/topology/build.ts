@@ -108,9 +108,9 @@ const ACS_UNKNOWN: AcsState = { state: "unknown" };
 
 /** one AcsState per distinct register set in a build, shared by the functions that show it */
 function acsStateOf(config: DecodedConfig | undefined, seen: Map<string, AcsState>): AcsState {
-  if (!config || !config.extendedKnown) return ACS_UNKNOWN;
-  const acs = config.acs;
-  if (!acs) return ACS_ABSENT;
+  const acs = config?.acs;
+  // an ACS capability with its registers is known even when other parts of the config were not read (a trimmed paste)
+  if (!acs) return !config || !config.extendedKnown ? ACS_UNKNOWN : ACS_ABSENT;
   const key = `${acs.offset}/${acs.cap}/${acs.ctrl}`;
   let state = seen.get(key);
   if (!state) {
