@@ -22,11 +22,72 @@ export type NameLookup =
   | { readonly kind: "approximate"; readonly matches: readonly IdMatch[]; readonly names: readonly string[] }
   | { readonly kind: "unknown" };
 
-interface VendorEntry {
-  readonly name: string;
-  readonly devices: Map<number, string>;
+/**
+ * One vendor's block of the file. Its devices and subsystems are read on
+ * first use: a command names a few dozen vendors out of thousands, and
+ * reading only the vendor lines keeps start-up short.
+ */
+class VendorEntry {
+  #devices: Map<number, string> | undefined;
   /** device name → ids, built on first use */
   byName?: Map<string, number[]>;
+
+  constructor(
+    readonly name: string,
+    private readonly id: number,
+    /** the file's text and the block of lines below the vendor line */
+    private readonly text: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly subsystems: Map<string, string>,
+  ) {}
+
+  get devices(): Map<number, string> {
+    this.#devices ??= this.#read();
+    return this.#devices;
+  }
+
+  #read(): Map<number, string> {
+    const devices = new Map<number, string>();
+    const text = this.text;
+    let device = 0;
+    let start = this.start;
+    while (start < this.end) {
+      let end = text.indexOf("\n", start);
+      if (end < 0 || end > this.end) end = this.end;
+      let line = text.slice(start, end);
+      start = end + 1;
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (line.length === 0 || line.charCodeAt(0) !== 9 /* tab */) continue;
+      const two = line.charCodeAt(1) === 9;
+      const body = line.slice(two ? 2 : 1);
+      if (!two) {
+        const id = body.slice(0, 4);
+        if (!HEX4.test(id)) continue;
+        device = parseInt(id, 16);
+        devices.set(device, body.slice(4).trim());
+      } else {
+        const sv = body.slice(0, 4);
+        const sd = body.slice(5, 9);
+        if (!HEX4.test(sv) || !HEX4.test(sd)) continue;
+        this.subsystems.set(subKey(this.id, device, parseInt(sv, 16), parseInt(sd, 16)), body.slice(9).trim());
+      }
+    }
+    return devices;
+  }
+}
+
+/** offset just past the block of tab-indented lines (comments and blank lines included) starting at `start` */
+function blockEnd(text: string, start: number): number {
+  let pos = start;
+  while (pos < text.length) {
+    const c = text.charCodeAt(pos);
+    if (c !== 9 && c !== 35 /* # */ && c !== 10 && c !== 13) return pos;
+    const nl = text.indexOf("\n", pos);
+    if (nl < 0) return text.length;
+    pos = nl + 1;
+  }
+  return pos;
 }
 
 const HEX4 = /^[0-9a-fA-F]{4}$/;
@@ -51,9 +112,6 @@ export class PciIds {
   static parse(text: string): PciIds {
     const version = /^#\s*Version:\s*(\S+)/m.exec(text.slice(0, 2000))?.[1];
     const ids = new PciIds(version);
-    let vendor: VendorEntry | undefined;
-    let vendorId = 0;
-    let device = 0;
     let inClasses = false;
     let cls = -1;
     let sub = -1;
@@ -68,7 +126,6 @@ export class PciIds {
       if (line.charCodeAt(0) !== 9 /* tab */) {
         if (line.startsWith("C ")) {
           inClasses = true;
-          vendor = undefined;
           cls = parseInt(line.slice(2, 4), 16);
           sub = -1;
           ids.#classes.set(hex2(cls), line.slice(4).trim());
@@ -76,13 +133,13 @@ export class PciIds {
         }
         inClasses = false;
         const id = line.slice(0, 4);
-        if (!HEX4.test(id)) {
-          vendor = undefined; // `X` device-class sections and the like
-          continue;
-        }
-        vendorId = parseInt(id, 16);
-        vendor = { name: line.slice(4).trim(), devices: new Map() };
-        ids.#vendors.set(vendorId, vendor);
+        // `X` device-class sections and the like are skipped
+        if (!HEX4.test(id)) continue;
+        const vendorId = parseInt(id, 16);
+        // the vendor's device lines are read when first asked for
+        const blockStart = start;
+        start = blockEnd(text, start);
+        ids.#vendors.set(vendorId, new VendorEntry(line.slice(4).trim(), vendorId, text, blockStart, start, ids.#subsystems));
         continue;
       }
       const two = line.charCodeAt(1) === 9;
@@ -95,18 +152,6 @@ export class PciIds {
           ids.#classes.set(hex2(cls) + hex2(sub), body.slice(2).trim());
         } else if (sub >= 0) ids.#classes.set(hex2(cls) + hex2(sub) + hex2(n), body.slice(2).trim());
         continue;
-      }
-      if (!vendor) continue;
-      if (!two) {
-        const id = body.slice(0, 4);
-        if (!HEX4.test(id)) continue;
-        device = parseInt(id, 16);
-        vendor.devices.set(device, body.slice(4).trim());
-      } else {
-        const sv = body.slice(0, 4);
-        const sd = body.slice(5, 9);
-        if (!HEX4.test(sv) || !HEX4.test(sd)) continue;
-        ids.#subsystems.set(subKey(vendorId, device, parseInt(sv, 16), parseInt(sd, 16)), body.slice(9).trim());
       }
     }
     return ids;
@@ -125,6 +170,7 @@ export class PciIds {
   }
 
   subsystemName(vendor: number, device: number, subVendor: number, subDevice: number): string | undefined {
+    void this.#vendors.get(vendor)?.devices; // reads the vendor's block, subsystems included
     return this.#subsystems.get(subKey(vendor, device, subVendor, subDevice));
   }
 
