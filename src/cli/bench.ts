@@ -145,10 +145,29 @@ function machine(log: (line: string) => void): void {
   log(`Node ${process.version} (${process.arch}); load average at start ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 }
 
-export async function runBench(log: (line: string) => void = console.log): Promise<void> {
+/** `--only=engine,million,capture,startup,parsers`: run some parts (default all) */
+const SECTIONS = ["engine", "million", "capture", "startup", "parsers"] as const;
+type Section = (typeof SECTIONS)[number];
+function chosenSections(argv: readonly string[]): ReadonlySet<Section> {
+  const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+  if (!only) return new Set(SECTIONS);
+  const picked = only.split(",").filter((x): x is Section => (SECTIONS as readonly string[]).includes(x));
+  return new Set(picked);
+}
+
+export async function runBench(log: (line: string) => void = console.log, sections = chosenSections(process.argv)): Promise<void> {
   log("iommu-atlas bench");
   machine(log);
+  if (sections.has("engine")) engineSection(log);
+  if (sections.has("million")) millionSection(log);
+  if (sections.has("capture") || sections.has("startup")) await captureSections(log, sections);
+  if (sections.has("parsers")) parserSection(log);
+  log("");
+  log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  log(`${goals.filter((g) => g.holds).length} of ${goals.length} goals hold`);
+}
 
+function engineSection(log: (line: string) => void): void {
   log("");
   log("group engine vs the literal kernel-order reference (src/core/testing/reference-groups.ts)");
   versusReference(log, { rootPorts: 8, functions: 124 }, 9, 5);
@@ -163,7 +182,9 @@ export async function runBench(log: (line: string) => void = console.log): Promi
   const swPredict = medianOf(5, () => predict(swSnap));
   const swN = swBuild.value.functions.size;
   log(`  switches and SR-IOV (${n(swN)} functions incl. predicted VFs): build ${fmtMs(swBuild.ms)}, predict ${fmtMs(swPredict.ms)}`);
+}
 
+function millionSection(log: (line: string) => void): void {
   log("");
   log("one million functions (16 segments of 65,536), build + predict in a child process");
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--million"], { encoding: "utf8", maxBuffer: 2 ** 20 });
@@ -177,29 +198,40 @@ export async function runBench(log: (line: string) => void = console.log): Promi
   } else {
     goal(log, `1M functions: the child failed (${child.status ?? child.signal}): ${child.stderr.trim().split("\n").at(-1)}`, false);
   }
+}
 
+async function captureSections(log: (line: string) => void, sections: ReadonlySet<Section>): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "iommu-atlas-bench-"));
   try {
-    log("");
-    const bigShape = { rootPorts: 248, functions: 256 };
-    const big = path.join(dir, "big.sysfs.tar.gz");
-    const t0 = performance.now();
-    await writeSyntheticCapture(big, bigShape);
-    log(`capture end to end: ${n(captureSize(bigShape))} functions, 4 KiB config each, ${(statSync(big).size / 1e6).toFixed(1)} MB gzip (written in ${fmtMs(performance.now() - t0)})`);
-    const e2e = paired(3, () => run("sh", ["-c", `gzip -dc '${big}' | wc -c`]), () => run(process.execPath, [BIN, "groups", big]));
-    goal(log, `groups on the ${n(captureSize(bigShape))}-function capture: ${fmtMs(e2e.b)} vs gzip -dc | wc -c ${fmtMs(e2e.a)}: ${(e2e.b / e2e.a).toFixed(2)}× ≤ 4×`, e2e.b / e2e.a <= 4);
-
-    log("");
-    const smallShape = { rootPorts: 4, functions: 9 };
-    const small = path.join(dir, "small.sysfs.tar.gz");
-    await writeSyntheticCapture(small, smallShape);
-    const startup = paired(15, () => run(process.execPath, ["-e", "0"]), () => run(process.execPath, [BIN, "groups", "--json", small]));
-    log(`start-up: ${captureSize(smallShape)}-function capture, 15 paired runs`);
-    goal(log, `groups --json ${fmtMs(startup.b)} vs node -e 0 ${fmtMs(startup.a)}: ${(startup.b / startup.a).toFixed(2)}× ≤ 2×`, startup.b / startup.a <= 2);
+    if (sections.has("capture")) await captureSection(log, dir);
+    if (sections.has("startup")) await startupSection(log, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
 
+async function captureSection(log: (line: string) => void, dir: string): Promise<void> {
+  log("");
+  const bigShape = { rootPorts: 248, functions: 256 };
+  const big = path.join(dir, "big.sysfs.tar.gz");
+  const t0 = performance.now();
+  await writeSyntheticCapture(big, bigShape);
+  log(`capture end to end: ${n(captureSize(bigShape))} functions, 4 KiB config each, ${(statSync(big).size / 1e6).toFixed(1)} MB gzip (written in ${fmtMs(performance.now() - t0)})`);
+  const e2e = paired(3, () => run("sh", ["-c", `gzip -dc '${big}' | wc -c`]), () => run(process.execPath, [BIN, "groups", big]));
+  goal(log, `groups on the ${n(captureSize(bigShape))}-function capture: ${fmtMs(e2e.b)} vs gzip -dc | wc -c ${fmtMs(e2e.a)}: ${(e2e.b / e2e.a).toFixed(2)}× ≤ 4×`, e2e.b / e2e.a <= 4);
+}
+
+async function startupSection(log: (line: string) => void, dir: string): Promise<void> {
+  log("");
+  const smallShape = { rootPorts: 4, functions: 9 };
+  const small = path.join(dir, "small.sysfs.tar.gz");
+  await writeSyntheticCapture(small, smallShape);
+  const startup = paired(15, () => run(process.execPath, ["-e", "0"]), () => run(process.execPath, [BIN, "groups", "--json", small]));
+  log(`start-up: ${captureSize(smallShape)}-function capture, 15 paired runs`);
+  goal(log, `groups --json ${fmtMs(startup.b)} vs node -e 0 ${fmtMs(startup.a)}: ${(startup.b / startup.a).toFixed(2)}× ≤ 2×`, startup.b / startup.a <= 2);
+}
+
+function parserSection(log: (line: string) => void): void {
   log("");
   const archive = new Uint8Array(readFileSync(BUNDLED_EXAMPLE));
   const load = medianOf(30, () => snapshotFromSysfs(decodeArchive(archive, "example")));
@@ -207,10 +239,6 @@ export async function runBench(log: (line: string) => void = console.log): Promi
   const lspci = benchParse();
   goal(log, `lspci text parse (${(lspci.bytes / 1e6).toFixed(1)} MB): ${lspci.mbPerSecond.toFixed(0)} MB/s ≥ 100 MB/s (margin ${(lspci.mbPerSecond / 100).toFixed(2)}×)`, lspci.mbPerSecond >= 100);
   runSimBench(log);
-
-  log("");
-  log(`load average at end ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  log(`${goals.filter((g) => g.holds).length} of ${goals.length} goals hold`);
 }
 
 if (process.argv.includes("--million")) millionChild();
