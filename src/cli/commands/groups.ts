@@ -17,9 +17,11 @@ export interface GroupsOptions extends PredictFlags {
 
 /** `groups`: the IOMMU groups Linux forms, with the reason for each member */
 export async function groups(opts: GroupsOptions, io: Output): Promise<number> {
+  // the name database is read while the source is
+  const names = loadPciIds();
   const { snapshot, label } = await loadSource(opts.source);
   const p = predict(snapshot, predictOptions(opts));
-  const data = groupsToJson(snapshot, label, p, await loadPciIds());
+  const data = groupsToJson(snapshot, label, p, await names);
   if (opts.json) await outJson(io, data);
   else await outLines(io, renderGroups(data, style(io.color), opts.verbose ?? false));
   return 0;

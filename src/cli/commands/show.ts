@@ -12,8 +12,10 @@ export interface ShowOptions {
 
 /** `show`: one line per function, lspci-like */
 export async function show(opts: ShowOptions, io: Output): Promise<number> {
+  // the name database is read while the source is
+  const names = loadPciIds();
   const { snapshot, label } = await loadSource(opts.source);
-  const data = showToJson(snapshot, label, await loadPciIds());
+  const data = showToJson(snapshot, label, await names);
   if (opts.json) {
     await outJson(io, data);
     return 0;

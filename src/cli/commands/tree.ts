@@ -12,8 +12,10 @@ export interface TreeOptions {
 
 /** `tree`: the bus hierarchy like `lspci -tv`, with port types and ACS state */
 export async function tree(opts: TreeOptions, io: Output): Promise<number> {
+  // the name database is read while the source is
+  const names = loadPciIds();
   const { snapshot, label } = await loadSource(opts.source);
-  const data = treeToJson(snapshot, label, await loadPciIds());
+  const data = treeToJson(snapshot, label, await names);
   if (opts.json) {
     await outJson(io, data);
     return 0;
