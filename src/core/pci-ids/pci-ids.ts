@@ -43,11 +43,21 @@ class VendorEntry {
   ) {}
 
   get devices(): Map<number, string> {
-    this.#devices ??= this.#read();
+    this.#devices ??= this.#read(false);
     return this.#devices;
   }
 
-  #read(): Map<number, string> {
+  /** reads the subsystem lines too (most commands never ask for them) */
+  readSubsystems(): void {
+    if (this.#subsystemsRead) return;
+    this.#subsystemsRead = true;
+    this.#read(true);
+  }
+
+  #subsystemsRead = false;
+
+  /** the block's device lines; with `subsystems`, its subsystem lines into the shared map instead */
+  #read(subsystems: boolean): Map<number, string> {
     const devices = new Map<number, string>();
     const text = this.text;
     let device = 0;
@@ -55,17 +65,19 @@ class VendorEntry {
     while (start < this.end) {
       let end = text.indexOf("\n", start);
       if (end < 0 || end > this.end) end = this.end;
-      let line = text.slice(start, end);
+      const lineStart = start;
       start = end + 1;
+      if (text.charCodeAt(lineStart) !== 9 /* tab */) continue;
+      const two = text.charCodeAt(lineStart + 1) === 9;
+      if (two && !subsystems) continue;
+      let line = text.slice(lineStart, end);
       if (line.endsWith("\r")) line = line.slice(0, -1);
-      if (line.length === 0 || line.charCodeAt(0) !== 9 /* tab */) continue;
-      const two = line.charCodeAt(1) === 9;
       const body = line.slice(two ? 2 : 1);
       if (!two) {
         const id = body.slice(0, 4);
         if (!HEX4.test(id)) continue;
         device = parseInt(id, 16);
-        devices.set(device, body.slice(4).trim());
+        if (!subsystems) devices.set(device, body.slice(4).trim());
       } else {
         const sv = body.slice(0, 4);
         const sd = body.slice(5, 9);
@@ -170,7 +182,7 @@ export class PciIds {
   }
 
   subsystemName(vendor: number, device: number, subVendor: number, subDevice: number): string | undefined {
-    void this.#vendors.get(vendor)?.devices; // reads the vendor's block, subsystems included
+    this.#vendors.get(vendor)?.readSubsystems();
     return this.#subsystems.get(subKey(vendor, device, subVendor, subDevice));
   }
 
