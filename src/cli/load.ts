@@ -1,6 +1,6 @@
 import { open, readFile, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { looksLikeCapture } from "../core/capture/index.js";
+import { looksLikeCapture } from "../core/capture/read-capture.js";
 import { fileURLToPath } from "node:url";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";

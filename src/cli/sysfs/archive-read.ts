@@ -3,7 +3,8 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
-import { CaptureError, CaptureReader, readCapture } from "../../core/capture/index.js";
+import { CaptureError } from "../../core/capture/capture-error.js";
+import { CaptureReaderCore } from "../../core/capture/read-capture.js";
 import type { FileTree } from "../../core/fs/file-tree.js";
 import { progress } from "../progress.js";
 import { collectSysfs } from "./collect.js";
@@ -17,7 +18,7 @@ import { SourceError, systemErrorText } from "./errors.js";
 /** bytes read from disk at a time */
 const CHUNK = 1 << 20;
 
-function sourceError(file: string, err: unknown): SourceError {
+export function sourceError(file: string, err: unknown): SourceError {
   if (err instanceof CaptureError) return new SourceError(file, err.detail, err.offset);
   throw err;
 }
@@ -75,7 +76,7 @@ async function readChunk(handle: FileHandle, file: string): Promise<Uint8Array> 
  * big capture), everything else goes to the reader as it is.
  */
 async function readArchive(handle: FileHandle, file: string, onBytes: (n: number) => void): Promise<FileTree> {
-  const reader = new CaptureReader();
+  const reader = new CaptureReaderCore();
   const first = await readChunk(handle, file);
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
   try {
@@ -123,20 +124,6 @@ async function readArchive(handle: FileHandle, file: string, onBytes: (n: number
     }
     if (failed !== undefined) throw failed;
     return reader.finish();
-  } catch (err) {
-    throw sourceError(file, err);
-  }
-}
-
-/**
- * Parses capture archive bytes (tar, or gzip-compressed tar) into a FileTree.
- * `file` only names the source in errors.
- *
- * @throws SourceError
- */
-export function decodeArchive(bytes: Uint8Array, file: string): FileTree {
-  try {
-    return readCapture(bytes);
   } catch (err) {
     throw sourceError(file, err);
   }

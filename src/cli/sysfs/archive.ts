@@ -1,14 +1,30 @@
 import { rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { Header, type HeaderData, Pax } from "tar";
+import { readCapture } from "../../core/capture/index.js";
 import type { FileTree, FileTreeEntry } from "../../core/fs/file-tree.js";
+import { sourceError } from "./archive-read.js";
 import { OutputError, systemErrorText } from "./errors.js";
 
-export { decodeArchive, readSource } from "./archive-read.js";
+export { readSource } from "./archive-read.js";
 
 const BLOCK = 512;
 /** fixed entry time, so equal trees give equal bytes */
 const EPOCH = new Date(0);
+
+/**
+ * Parses capture archive bytes (tar, or gzip-compressed tar) into a FileTree.
+ * `file` only names the source in errors.
+ *
+ * @throws SourceError
+ */
+export function decodeArchive(bytes: Uint8Array, file: string): FileTree {
+  try {
+    return readCapture(bytes);
+  } catch (err) {
+    throw sourceError(file, err);
+  }
+}
 
 /**
  * Encodes a FileTree as a gzip-compressed tar: entries in sorted path order,

@@ -6,7 +6,7 @@ import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
 import { CaptureError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
 import type { CaptureLimits } from "./limits.js";
-import { CaptureReader, looksLikeCapture, readCapture } from "./read-capture.js";
+import { CaptureReader, looksLikeCapture, readCapture } from "./index.js";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 

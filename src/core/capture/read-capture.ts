@@ -1,4 +1,3 @@
-import { Gunzip } from "fflate";
 import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
 import { CaptureError, tarError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
@@ -45,10 +44,27 @@ function flateReason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export class CaptureReader {
+/**
+ * A streaming gzip inflater: compressed bytes are pushed in, inflated bytes
+ * come out through the callback it was made with, synchronously; a stream
+ * that ends too early fails with "unexpected EOF".
+ */
+export interface Inflater {
+  push(chunk: Uint8Array, final: boolean): void;
+}
+
+export type InflaterFactory = (onData: (data: Uint8Array) => void) => Inflater;
+
+/**
+ * The reader without a gzip engine of its own: `push` inflates gzip with the
+ * inflater it is given; a platform that inflates natively uses
+ * `pushInflated` and never loads fflate. Most callers want `CaptureReader`
+ * from core/capture, which brings fflate.
+ */
+export class CaptureReaderCore {
   private readonly tree = new Map<string, FileTreeEntry>();
   private readonly tar: TarParser;
-  private gunzip: Gunzip | undefined;
+  private gunzip: Inflater | undefined;
   /** undefined until the first bytes tell the format */
   private format: "gzip" | "tar" | "inflated" | undefined;
   private head = new Uint8Array(0);
@@ -56,7 +72,11 @@ export class CaptureReader {
   private inflatedOut = 0;
   private finished = false;
 
-  constructor(private readonly limits: CaptureLimits = CAPTURE_LIMITS) {
+  /** `inflater`: the gzip engine for `push` */
+  constructor(
+    private readonly limits: CaptureLimits = CAPTURE_LIMITS,
+    private readonly inflater?: InflaterFactory,
+  ) {
     this.tar = new TarParser(limits, (e) => this.add(e));
   }
 
@@ -130,7 +150,8 @@ export class CaptureReader {
     const head = this.head;
     if (startsWith(head, GZIP_MAGIC)) {
       this.format = "gzip";
-      this.gunzip = new Gunzip((data) => this.inflated(data));
+      if (!this.inflater) throw new CaptureError("gzip data, but this reader has no gzip inflater; use CaptureReader from core/capture");
+      this.gunzip = this.inflater((data) => this.inflated(data));
       return true;
     }
     const packed = OTHER_COMPRESSION.find((c) => startsWith(head, c.magic));
@@ -200,15 +221,4 @@ export class CaptureReader {
     for (const k of this.tree.keys()) if (k === "sys/bus/pci" || k.startsWith("sys/bus/pci/")) return true;
     return false;
   }
-}
-
-/**
- * Reads a whole capture archive held in memory.
- *
- * @throws CaptureError with a one-line `detail`
- */
-export function readCapture(bytes: Uint8Array, limits: CaptureLimits = CAPTURE_LIMITS): FileTree {
-  const reader = new CaptureReader(limits);
-  reader.push(bytes);
-  return reader.finish();
 }

@@ -1,4 +1,3 @@
-import { strFromU8 } from "fflate";
 import { tarError } from "./capture-error.js";
 import type { CaptureLimits } from "./limits.js";
 
@@ -10,6 +9,10 @@ import type { CaptureLimits } from "./limits.js";
  */
 
 const BLOCK = 512;
+
+/** UTF-8 text of tar names and pax records: the platform's decoder (Node and browsers have it; core's lib types do not name it) */
+const utf8 = new (globalThis as unknown as { TextDecoder: new () => { decode(bytes: Uint8Array): string } }).TextDecoder();
+const strFromU8 = (bytes: Uint8Array): string => utf8.decode(bytes);
 
 /** entry types a capture uses; everything else is skipped */
 export type TarEntryType = "file" | "dir" | "symlink" | "hardlink" | "other";
