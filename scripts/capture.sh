@@ -369,9 +369,11 @@ tables=""
 for t in DMAR IVRS; do
   copy_file "sys/firmware/acpi/tables/$t" && tables="$tables $t"
 done
-# never the host name: only these two
+# never the host name: only these (kernel/version and Ubuntu's version_signature name the upstream release)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+copy_file proc/sys/kernel/version
+copy_file proc/version_signature
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc

@@ -31,8 +31,12 @@ const FUNCTION_FILES = [
 ] as const;
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
-/** never the host name: only these two proc files */
-const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease"] as const;
+/**
+ * never the host name: only these proc files (kernel/version and Ubuntu's
+ * version_signature name the upstream release behind an ABI-named
+ * osrelease such as 6.1.0-37-amd64)
+ */
+const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature"] as const;
 
 /** conventional config space; shorter reads mean an unprivileged reader */
 const CONFIG_FULL_SIZE = 256;

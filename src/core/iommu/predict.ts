@@ -1,6 +1,7 @@
 import { parseCmdline } from "../kernel/cmdline.js";
 import type { KernelParams } from "../kernel/cmdline.js";
-import { DEFAULT_KERNEL, atLeast, parseKernelVersion } from "../kernel/version.js";
+import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
+import { DEFAULT_KERNEL, parseKernelRelease } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } from "../quirks/index.js";
 import type { AcsOverride, QuirkEffects } from "../quirks/index.js";
@@ -79,8 +80,8 @@ function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology 
 
 /** ACS_ENABLED_QUIRK for an Intel PCH root port: the enable hook ran and RCBA was on (kernel-spec §4.6) */
 function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: boolean): (fn: PciFunction) => boolean {
-  // 6.11 called the hook only for ports with an ACS capability, which PCH ports lack (fixed ≈6.13)
-  const regression = atLeast(kernel, 6, 11) && !atLeast(kernel, 6, 13);
+  // 6.11.0–6.11.6 called the hook only for ports with an ACS capability, which PCH ports lack
+  const regression = hasStableFix(kernel, STABLE_FIXES.acsQuirkEnable) === "no";
   return (fn) => {
     if (!acsWanted || regression) return false;
     const lpc = topology.functions.get(formatBdf(fn.segment, fn.bus, devfnOf(31, 0)));
@@ -97,8 +98,10 @@ function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: b
  */
 export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Prediction {
   const warnings: string[] = [];
-  const fromSource = snapshot.osrelease ? parseKernelVersion(snapshot.osrelease) : undefined;
+  const release = snapshot.osrelease ? parseKernelRelease(snapshot.osrelease, snapshot.kernelVersion) : undefined;
+  const fromSource = release?.version;
   const kernel = opts.kernel ?? fromSource ?? DEFAULT_KERNEL;
+  if (!opts.kernel && release?.distro) warnings.push(release.distro.note);
   const kernelFrom = opts.kernel ? "option" : fromSource ? "source" : "default";
   const params = parseCmdline(opts.cmdline ?? snapshot.cmdline ?? "");
   const override = params.pcieAcsOverride !== undefined ? parseAcsOverride(params.pcieAcsOverride) : undefined;

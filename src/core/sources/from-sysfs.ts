@@ -104,6 +104,7 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
     kernelGroups,
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),
+    kernelVersion: [readText(tree, "proc/sys/kernel/version"), readText(tree, "proc/version_signature")].filter((t) => t !== undefined).join("\n") || undefined,
     acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
     ...(ntb.size > 0 && { ntb }),
     notes,

@@ -10,6 +10,8 @@ export interface Snapshot {
   readonly kernelGroups: ReadonlyMap<number, readonly string[]> | undefined;
   readonly cmdline: string | undefined;
   readonly osrelease: string | undefined;
+  /** the kernel's version string (`/proc/sys/kernel/version`, Ubuntu's `/proc/version_signature`), which names the upstream release of distribution kernels */
+  readonly kernelVersion?: string | undefined;
   readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
   /** Switchtec NT functions' BAR0 register images by BDF (capture excerpt or declared partition table) */
   readonly ntb?: ReadonlyMap<string, GasImage>;
