@@ -56,6 +56,28 @@ describe("mulberry32", () => {
 });
 
 describe("generateTopology", () => {
+  it("writes config_acs= for root ports with ACS, in accepted and rejected forms", () => {
+    const forms = new Set<string>();
+    for (let seed = 0; seed < 600; seed++) {
+      const t = generateTopology(seed);
+      const value = /(?:^|\s)pci=config_acs=(\S+)/.exec(t.kernel_args ?? "")?.[1];
+      if (value === undefined) continue;
+      const acsPorts = new Set([...expectedBdfs(t).entries()].flatMap(([id, b]) => {
+        const d = t.devices.find((x) => x.id === id);
+        return d?.driver === "pcie-root-port" && d.props?.["disable-acs"] !== "on" && b !== null ? [b] : [];
+      }));
+      for (const e of value.split(";")) {
+        const m = /^([^@]*)@(.*)$/.exec(e);
+        if (m === null) forms.add("no-at");
+        else if (/^[01xX]{1,7}$/.test(m[1]!)) forms.add("accepted");
+        else if (/[^01xX]/.test(m[1]!)) forms.add("bad-char");
+        else forms.add("too-many-flags");
+        if (m !== null) expect(acsPorts, `${t.name}: ${e}`).toContain(m[2]);
+      }
+    }
+    expect([...forms].sort()).toEqual(["accepted", "bad-char", "no-at", "too-many-flags"]);
+  });
+
   it("is reproducible and differs between seeds", () => {
     expect(generateTopology(123)).toEqual(generateTopology(123));
     expect(JSON.stringify(generateTopology(123))).not.toBe(JSON.stringify(generateTopology(124)));
@@ -121,6 +143,8 @@ describe("generateTopology", () => {
       "unscanned",
       "disable-acs-redir",
       "pcie-scan-all",
+      "config-acs",
+      "config-acs-rejected",
       "intel",
       "amd",
     ]) {
@@ -319,9 +343,9 @@ describe("QEMU command line", () => {
 describe("seeds.txt", () => {
   const seeds = readSeeds();
 
-  it("lists 20 distinct 32-bit seeds", () => {
-    expect(seeds).toHaveLength(20);
-    expect(new Set(seeds).size).toBe(20);
+  it("lists 22 distinct 32-bit seeds", () => {
+    expect(seeds).toHaveLength(22);
+    expect(new Set(seeds).size).toBe(22);
     expect(seeds.every((s) => Number.isInteger(s) && s >= 0 && s <= 0xffffffff)).toBe(true);
   });
 
@@ -453,13 +477,15 @@ describe("run.mjs (no boot)", () => {
     const r = run("--count", "1", "--dry-run");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`# gen-${readSeeds()[0]} (seed ${readSeeds()[0]})`);
-    const long = run("--count", "21", "--dry-run");
+    const all = run("--dry-run");
+    expect(all.stdout.match(/^# gen-/gm)).toHaveLength(readSeeds().length);
+    const long = run("--count", "23", "--dry-run");
     expect(long.status).toBe(2);
-    expect(long.stderr).toMatch(/seeds.txt has 20 seeds/);
+    expect(long.stderr).toMatch(/seeds.txt has 22 seeds/);
   });
 
   it("rejects bad options with exit status 2", () => {
-    for (const args of [["--bogus"], ["--iommu", "arm"], ["--seed", "1", "--random"], ["--count", "x"]]) {
+    for (const args of [["--bogus"], ["--iommu", "arm"], ["--seed", "1", "--random"], ["--count", "x"], ["--kernel", "5.10"]]) {
       const r = run(...args, "--dry-run");
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^test:kernel: /);

@@ -32,8 +32,8 @@ const USAGE = `usage: npm run test:kernel -- [options]
 Boots generated PCI topologies under qemu-system-x86_64 -M q35 (TCG) with Debian's kernel, captures
 sysfs with scripts/capture.sh inside the guest and runs 'iommu-atlas diff' on each capture.
 
-which cases (default: the first --count seeds of tools/kernel-oracle/seeds.txt):
-  --count N            number of generated cases (default 20)
+which cases (default: the seeds of tools/kernel-oracle/seeds.txt, or the first --count of them):
+  --count N            number of generated cases (default: all of seeds.txt; 20 with --seed, --random)
   --seed S             seeds S, S+1, ... instead of seeds.txt
   --random             random seeds instead of seeds.txt (printed, and saved with failures)
   --iommu intel|amd    force the IOMMU of generated cases (default: the seed picks)
@@ -259,7 +259,7 @@ function loadCases(opt) {
       };
     });
   }
-  const count = opt.count ?? 20;
+  const count = opt.count ?? (opt.seed !== undefined || opt.random ? 20 : readSeeds(SEEDS_FILE).length);
   /** @type {number[]} */
   let seeds;
   if (opt.seed !== undefined) seeds = Array.from({ length: count }, (_, i) => ((opt.seed ?? 0) + i) >>> 0);

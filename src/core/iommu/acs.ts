@@ -63,7 +63,7 @@ interface ConfigAcsEntry {
   readonly flags: number;
 }
 
-/** parses `config_acs=` (flags read right to left: SV TB RR CR UF EC DT) */
+/** parses `config_acs=` (flags read right to left: SV TB RR CR UF EC DT); entries after a rejected one are never reached */
 export function parseConfigAcs(text: string): { entries: ConfigAcsEntry[]; warnings: string[] } {
   const entries: ConfigAcsEntry[] = [];
   const warnings: string[] = [];
@@ -93,8 +93,9 @@ export function parseConfigAcs(text: string): { entries: ConfigAcsEntry[]; warni
       } else if (c !== "x" && c !== "X") bad = true;
     }
     if (bad || mask & ~0x7f) {
-      warnings.push(`config_acs: invalid ACS flags '${chars}' ignored`);
-      continue;
+      // the kernel parses an entry's flags before matching the device, and gives up there for every device
+      warnings.push(`config_acs: invalid ACS flags '${chars}'; the kernel ignores this entry and every one after it`);
+      break;
     }
     entries.push({ spec: specs[0]!, mask, flags });
   }
