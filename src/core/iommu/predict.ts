@@ -1,5 +1,6 @@
 import { parseCmdline } from "../kernel/cmdline.js";
 import type { KernelParams } from "../kernel/cmdline.js";
+import { rootOrderMessages } from "../kernel/messages.js";
 import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
 import { DEFAULT_KERNEL, parseKernelRelease } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
@@ -91,6 +92,15 @@ function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: b
   };
 }
 
+/** what the group numbers assume about the order of several root buses, when the source cannot show it */
+function rootOrderWarning(snapshot: Snapshot, topology: Topology): string | undefined {
+  if (snapshot.source === "design" || topology.roots.length < 2) return undefined;
+  const acpi = topology.roots.map((k) => snapshot.rootBuses?.get(k));
+  if (acpi.some((a) => a === undefined)) return rootOrderMessages.busNumberOrder(topology.roots.length, snapshot.source);
+  const hids = new Set(acpi.map((a) => a!.hid));
+  return hids.size > 1 ? rootOrderMessages.mixedHids([...hids].sort()) : undefined;
+}
+
 /**
  * Everything the kernel derives before and while grouping: quirks, IVRS
  * aliases, ACS control, IOMMU units, then pci_device_group over the probe
@@ -166,6 +176,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     }),
   );
   const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
+  const rootOrder = rootOrderWarning(snapshot, topology);
+  if (rootOrder !== undefined) warnings.push(rootOrder);
   if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
   if (layout.kind === "amd-inferred") {
     warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");

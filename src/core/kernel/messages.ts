@@ -19,3 +19,11 @@ export const releaseMessages = {
   patchUnknown: (osrelease: string, v: KernelVersion): string =>
     `kernel ${osrelease} names its ABI, not its stable patch level, and the source has no version string: modelled as ${formatKernel(v)} with the newest stable behaviour of that series`,
 };
+
+/** the order of several root buses, which group numbers follow */
+export const rootOrderMessages = {
+  busNumberOrder: (roots: number, source: string): string =>
+    `${roots} root buses, and the ${source === "lspci" ? "lspci text" : "source"} does not show their ACPI host bridges (firmware_node): group numbers assume the kernel scanned them in bus-number order; it scans them in ACPI namespace order, which on multi-socket machines need not follow bus numbers (a capture made with this version of iommu-atlas records it)`,
+  mixedHids: (hids: readonly string[]): string =>
+    `root buses with different ACPI _HIDs (${hids.join(", ")}): their instance numbers give the namespace order within one _HID only; between them, group numbers assume bus-number order`,
+};
