@@ -13,11 +13,11 @@ import {
 import { devSpecMatches, parseDevList } from "../kernel/dev-spec.js";
 import type { DevSpec } from "../kernel/dev-spec.js";
 import type { KernelParams } from "../kernel/cmdline.js";
+import { acsMessages } from "../kernel/messages.js";
 import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey } from "../topology/address.js";
 import type { PciFunction, Topology } from "../topology/model.js";
-import { acsMessages } from "../kernel/messages.js";
 
 /** why pci_acs_enabled answered as it did for one function */
 export type AcsReason =
