@@ -177,8 +177,9 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .description("write a capture archive of this host's PCI/IOMMU state")
     .option("-o, --output <file>", "archive to write (.tar.gz)")
     .option("--redact", "zero device serial numbers")
+    .option("--hostname", "also record the host name (for 'fleet ingest --host-from hostname')")
     .option("--root <dir>", "read sysfs/procfs below this folder instead of /")
-    .action(async (o: { output?: string; redact?: boolean; root?: string }) => {
+    .action(async (o: { output?: string; redact?: boolean; hostname?: boolean; root?: string }) => {
       const { capture } = await import("./commands/capture.js");
       setCode(await capture({ ...o, log: (line) => io.out(line) }));
     });
