@@ -205,9 +205,10 @@ export function hostRisks(snapshot: Snapshot, p: Prediction): RiskFact[] {
     const endpoints = g.members.map((m) => p.topology.functions.get(m)!).filter((f) => !isBridge(f));
     if (endpoints.length < 2) continue;
     for (const fn of endpoints) {
-      const hit = rmrrOf(fn);
+      // shared: with another device, not just the device's own functions
+      const others = endpoints.filter((o) => !sameSlot(o, fn)).map((o) => o.bdf);
+      const hit = others.length > 0 ? rmrrOf(fn) : undefined;
       if (!hit) continue;
-      const others = endpoints.filter((o) => o !== fn).map((o) => o.bdf);
       risks.push({
         kind: "rmrr-shared-group",
         bdf: fn.bdf,
