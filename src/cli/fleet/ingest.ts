@@ -87,9 +87,16 @@ function workerFile(): string {
 }
 
 /** parses `files` on `jobs` worker threads, handing outcomes to `take` in input order */
-async function parseAll(files: readonly string[], hostFrom: HostFrom, known: string[], jobs: number, take: (o: ParseOutcome) => Promise<void>): Promise<void> {
+async function parseAll(
+  files: readonly string[],
+  hostFrom: HostFrom,
+  known: { machines: string[]; captures: string[] },
+  jobs: number,
+  take: (o: ParseOutcome) => Promise<void>,
+): Promise<void> {
   const file = workerFile();
-  const workers = Array.from({ length: Math.max(1, Math.min(jobs, files.length)) }, () => new Worker(file, { workerData: { hostFrom, known } }));
+  const workerData = { hostFrom, known: known.machines, knownCaptures: known.captures };
+  const workers = Array.from({ length: Math.max(1, Math.min(jobs, files.length)) }, () => new Worker(file, { workerData }));
   const waiting = new Map<number, ParseOutcome>();
   let next = 0;
   let sent = 0;
@@ -159,16 +166,16 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestResult>
     trees = [];
   };
   try {
-    await parseAll(files, opts.hostFrom, knownMachines, opts.jobs ?? availableParallelism(), async (o) => {
+    await parseAll(files, opts.hostFrom, { machines: knownMachines, captures: [...knownCaptures] }, opts.jobs ?? availableParallelism(), async (o) => {
       bar.update(++done);
       if (!o.ok) {
         bad.push({ file: o.file, reason: o.reason });
         return;
       }
       const c = o.capture;
-      if (knownCaptures.has(c.hash)) {
+      if (!c || knownCaptures.has(c.hash)) {
         unchanged++;
-        if (c.machineTree) trees.push({ hash: c.machineHash, tree: c.machineTree });
+        if (c?.machineTree) trees.push({ hash: c.machineHash, tree: c.machineTree });
         return;
       }
       knownCaptures.add(c.hash);

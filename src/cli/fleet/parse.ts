@@ -12,7 +12,7 @@ import { predict } from "../../core/iommu/predict.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { encodeArchive, readSource } from "../sysfs/archive.js";
 import { SourceError } from "../sysfs/errors.js";
-import { treeHash } from "./hash.js";
+import { treeHashes } from "./hash.js";
 
 export type HostFrom = "name" | "hostname";
 
@@ -31,7 +31,10 @@ export interface ParsedCapture {
   readonly kinds: Record<DeviceKind, { count: number; alone: number }>;
 }
 
-export type ParseOutcome = { readonly ok: true; readonly capture: ParsedCapture } | { readonly ok: false; readonly file: string; readonly reason: string };
+/** ok: `capture` is undefined when `hash` was stored already (nothing predicted) */
+export type ParseOutcome =
+  | { readonly ok: true; readonly hash: string; readonly capture: ParsedCapture | undefined }
+  | { readonly ok: false; readonly file: string; readonly reason: string };
 
 const HOST_ONLY = new Set(HOST_ONLY_PATHS);
 
@@ -47,32 +50,35 @@ export function machineTree(tree: FileTree): FileTree {
 
 /**
  * Reads and predicts one capture. `known` holds machine hashes whose trees
- * are stored already; this adds the ones it encodes.
+ * are stored already; this adds the ones it encodes. A capture whose hash
+ * is in `knownCaptures` is not predicted.
  */
-export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<string>): Promise<ParseOutcome> {
+export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<string>, knownCaptures: ReadonlySet<string> = new Set()): Promise<ParseOutcome> {
   try {
     const tree = await readSource(file);
     const identity = hostIdentity(tree);
     const host = hostFrom === "hostname" ? identity.hostname : nameFromFile(file);
     if (!host) return { ok: false, file, reason: `${file}: no host name recorded; capture with --hostname, or ingest with --host-from name` };
+    const hashes = treeHashes(tree, HOST_ONLY);
+    // stored already: nothing to predict
+    if (knownCaptures.has(hashes.tree)) return { ok: true, capture: undefined, hash: hashes.tree };
     const snapshot = snapshotFromSysfs(tree);
     if (snapshot.topology.functions.size === 0) return { ok: false, file, reason: `${file}: no PCI functions in the capture; capture the host again` };
     const p = predict(snapshot);
     const facts = hostFacts(snapshot, p);
-    const hash = treeHash(tree);
-    const machineHash = treeHash(tree, HOST_ONLY);
     let stored: Uint8Array | undefined;
-    if (!known.has(machineHash)) {
+    if (!known.has(hashes.without)) {
       stored = encodeArchive(machineTree(tree));
-      known.add(machineHash);
+      known.add(hashes.without);
     }
     return {
       ok: true,
+      hash: hashes.tree,
       capture: {
         file,
         host,
-        hash,
-        machineHash,
+        hash: hashes.tree,
+        machineHash: hashes.without,
         machineTree: stored,
         identity,
         osrelease: readText(tree, OSRELEASE_PATH)?.trim() ?? null,
