@@ -36,6 +36,7 @@ export type { BuildOptions, FunctionInput } from "./topology/build.js";
 export type { AcsState, BridgeKind, PciBus, PciFunction, Topology } from "./topology/model.js";
 
 export * as acpi from "./acpi/index.js";
+export * as fleet from "./fleet/index.js";
 export * as plan from "./plan/index.js";
 export * as program from "./program/index.js";
 export * as quirks from "./quirks/index.js";

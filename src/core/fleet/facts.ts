@@ -14,14 +14,13 @@ import type { GroupPartition } from "../iommu/whatif.js";
 import { formatKernel } from "../kernel/version.js";
 import { formatStep } from "../messages.js";
 import { aliasConflicts, ridEmitters } from "../plan/conflicts.js";
-import { causeText } from "../plan/messages.js";
 import { isBridge } from "../plan/resolve.js";
 import { rmrrLookup } from "../plan/rmrr.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { ntbWarnings } from "../switchtec/ntb-prediction.js";
-import { formatRid } from "../topology/address.js";
 import { slotOf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
+import { aliasConflictText, overrideRiskText, rmrrSharedText, sharesGroupText } from "./messages.js";
 
 /** the DMI identity files a capture records (sys/class/dmi/id/<name>), in table order */
 export const DMI_FIELDS = ["sys_vendor", "product_name", "board_vendor", "board_name", "bios_vendor", "bios_version", "bios_date"] as const;
@@ -159,8 +158,7 @@ export function aloneOf(p: Prediction, fn: PciFunction): { alone: boolean; group
   // the function joined someone's group: its own step says why; it opened the group: the first other member's step does
   const own = decisive(p, fn.bdf);
   const [bdf, step] = own && own.code !== "new-group" ? [fn.bdf, own] : [others[0]!, decisive(p, others[0]!)];
-  const why = step ? `${bdf}: ${formatStep(step)}` : "";
-  return { alone: false, group: gid, reason: `shares group ${gid} with ${others.join(", ")}${why ? `; ${why}` : ""}` };
+  return { alone: false, group: gid, reason: sharesGroupText(gid, others, step ? { bdf, text: formatStep(step) } : undefined) };
 }
 
 /** the risks of one host, from the core's own checks */
@@ -174,13 +172,7 @@ export function hostRisks(snapshot: Snapshot, p: Prediction): RiskFact[] {
       .join(" ");
     const w = whatIf(snapshot, { kernel: p.kernel, cmdline: without, acsMode: p.acsMode }, { kernel: p.kernel, cmdline: p.params.raw, acsMode: p.acsMode });
     const lost = w.isolationLost.map((x) => x.bdf);
-    risks.push({
-      kind: "acs-override",
-      bdf: null,
-      text:
-        `pcie_acs_override=${p.params.pcieAcsOverride ?? ""} in use: groups split by assumption, not by hardware ACS` +
-        (lost.length > 0 ? `; ${lost.length} function${lost.length === 1 ? "" : "s"} can still be reached peer to peer: ${lost.slice(0, 4).join(", ")}${lost.length > 4 ? " …" : ""}` : ""),
-    });
+    risks.push({ kind: "acs-override", bdf: null, text: overrideRiskText(p.params.pcieAcsOverride ?? "", lost) });
   }
   for (const [bdf, n] of p.ntb) {
     if (n.status !== "unknown") continue;
@@ -193,12 +185,7 @@ export function hostRisks(snapshot: Snapshot, p: Prediction): RiskFact[] {
   };
   for (const c of aliasConflicts(ridEmitters(p, groupDomain))) {
     if (c.code !== "alias-conflict") continue;
-    const groups = [...new Set(c.emitters.map((e) => e.domain))].sort((a, b) => Number(a) - Number(b));
-    risks.push({
-      kind: "alias-conflict",
-      bdf: c.emitters[0]!.bdf,
-      text: `requester ID${c.rids.length > 1 ? "s" : ""} ${c.rids.map((r) => formatRid(r)).join(", ")} emitted from groups ${groups.join(" and ")}: ${c.emitters.map((e) => `${e.bdf} (group ${e.domain}) ${causeText(e)}`).join("; ")}`,
-    });
+    risks.push({ kind: "alias-conflict", bdf: c.emitters[0]!.bdf, text: aliasConflictText(c.rids, c.emitters) });
   }
   const rmrrOf = rmrrLookup(p);
   for (const g of p.groups.groups) {
@@ -209,11 +196,7 @@ export function hostRisks(snapshot: Snapshot, p: Prediction): RiskFact[] {
       const others = endpoints.filter((o) => !sameSlot(o, fn)).map((o) => o.bdf);
       const hit = others.length > 0 ? rmrrOf(fn) : undefined;
       if (!hit) continue;
-      risks.push({
-        kind: "rmrr-shared-group",
-        bdf: fn.bdf,
-        text: `${fn.bdf} has an RMRR${hit.via === fn.bdf ? "" : ` through bridge ${hit.via}`} and shares group ${g.id} with ${others.join(", ")}: giving any of them to a VM takes the RMRR device too`,
-      });
+      risks.push({ kind: "rmrr-shared-group", bdf: fn.bdf, text: rmrrSharedText(fn.bdf, hit.via, g.id, others) });
     }
   }
   return risks;
