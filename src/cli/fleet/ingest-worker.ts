@@ -11,9 +11,9 @@ const { hostFrom, known, knownCaptures } = workerData as { hostFrom: HostFrom; k
 const seen = new Set(known);
 const stored = new Set(knownCaptures);
 
-parentPort!.on("message", (msg: { id: number; file: string }) => {
-  void parseCapture(msg.file, hostFrom, seen, stored).then((outcome) => {
-    const tree = outcome.ok ? outcome.capture?.machineTree : undefined;
-    parentPort!.postMessage({ id: msg.id, outcome }, tree ? [tree.buffer as ArrayBuffer] : []);
+parentPort!.on("message", (msg: { id: number; item: string }) => {
+  void parseCapture(msg.item, hostFrom, seen, stored).then((result) => {
+    const tree = result.ok ? result.capture?.machineTree : undefined;
+    parentPort!.postMessage({ id: msg.id, result }, tree ? [tree.buffer as ArrayBuffer] : []);
   });
 });

@@ -7,12 +7,11 @@ import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
 import { progressBar } from "../progress.js";
 import { systemErrorText } from "../sysfs/errors.js";
 import type { Db } from "./db.js";
 import type { HostFrom, ParseOutcome, ParsedCapture } from "./parse.js";
+import { runPool, workerFile } from "./pool.js";
 import { storeCaptures } from "./store.js";
 import { KNOWN_CAPTURES, KNOWN_MACHINES } from "./sql.js";
 
@@ -77,15 +76,6 @@ export async function listCaptures(inputs: readonly string[]): Promise<{ files: 
   return { files, bad };
 }
 
-/** the compiled worker: beside this module, or in dist/ when this runs from the TypeScript sources */
-function workerFile(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const f of [path.join(here, "ingest-worker.js"), path.resolve(here, "../../../dist/cli/fleet/ingest-worker.js")]) {
-    if (existsSync(f)) return f;
-  }
-  throw new Error("the ingest worker is not built; run 'npm run build'");
-}
-
 /** parses `files` on `jobs` worker threads, handing outcomes to `take` in input order */
 async function parseAll(
   files: readonly string[],
@@ -94,53 +84,17 @@ async function parseAll(
   jobs: number,
   take: (o: ParseOutcome) => Promise<void>,
 ): Promise<void> {
-  const file = workerFile();
-  const workerData = { hostFrom, known: known.machines, knownCaptures: known.captures };
-  const workers = Array.from({ length: Math.max(1, Math.min(jobs, files.length)) }, () => new Worker(file, { workerData }));
   const waiting = new Map<number, ParseOutcome>();
   let next = 0;
-  let sent = 0;
-  let failure: unknown;
-  // consuming in order: one at a time, so the store sees captures in input order
-  let consuming: Promise<void> = Promise.resolve();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let finished = 0;
-      const feed = (w: Worker): void => {
-        if (sent < files.length) {
-          const id = sent++;
-          w.postMessage({ id, file: files[id] });
-        }
-      };
-      for (const w of workers) {
-        w.on("message", (msg: { id: number; outcome: ParseOutcome }) => {
-          waiting.set(msg.id, msg.outcome);
-          feed(w);
-          consuming = consuming.then(async () => {
-            while (waiting.has(next)) {
-              const o = waiting.get(next)!;
-              waiting.delete(next);
-              next++;
-              await take(o);
-            }
-            if (next === files.length && finished++ === 0) resolve();
-          });
-          consuming.catch((err: unknown) => {
-            failure = err;
-            reject(err);
-          });
-        });
-        w.on("error", reject);
-        // two captures in flight per worker, so a worker never waits for the main thread
-        feed(w);
-        feed(w);
-      }
-      if (files.length === 0) resolve();
-    });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  if (failure) throw failure;
+  await runPool<string, ParseOutcome>(workerFile("ingest-worker"), { hostFrom, known: known.machines, knownCaptures: known.captures }, files, jobs, async (id, o) => {
+    waiting.set(id, o);
+    while (waiting.has(next)) {
+      const ready = waiting.get(next)!;
+      waiting.delete(next);
+      next++;
+      await take(ready);
+    }
+  });
 }
 
 /** ingests `opts.inputs` into `db` */

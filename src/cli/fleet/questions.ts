@@ -2,19 +2,15 @@
  * The fleet questions: each reads the store (sql.ts) and returns plain
  * data; the command renders it as text, JSON or CSV.
  */
-import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
-import type { Snapshot } from "../../core/sources/snapshot.js";
-import { DEVICE_KINDS, parsePartition, partitionText } from "../../core/fleet/facts.js";
+import { availableParallelism } from "node:os";
+import { DEVICE_KINDS } from "../../core/fleet/facts.js";
 import type { DeviceKind } from "../../core/fleet/facts.js";
-import { predict } from "../../core/iommu/predict.js";
-import type { Prediction, PredictOptions } from "../../core/iommu/predict.js";
-import { compareGroups, whatIfSides } from "../../core/iommu/whatif.js";
-import type { GroupChange, GroupPartition } from "../../core/iommu/whatif.js";
+import type { PredictOptions } from "../../core/iommu/predict.js";
+import type { GroupChange } from "../../core/iommu/whatif.js";
 import { formatKernel } from "../../core/kernel/version.js";
 import { hex4 } from "../../core/names.js";
 import type { Selector } from "../../core/plan/select.js";
 import { formatSelector } from "../../core/plan/select.js";
-import { decodeArchive } from "../sysfs/archive.js";
 import type { Queryable } from "./db.js";
 import {
   COUNT_HOSTS,
@@ -26,6 +22,9 @@ import {
   SELECT_MACHINE_TREES,
   SELECT_RISKS,
 } from "./sql.js";
+import { runPool, workerFile } from "./pool.js";
+import { whatIfMachine } from "./whatif-machine.js";
+import type { Boot, MachineTask } from "./whatif-machine.js";
 
 export interface HostRow {
   name: string;
@@ -150,58 +149,55 @@ interface BootRow {
   partition: string;
 }
 
+/** below this many machines, worker threads cost more than they save */
+const WHATIF_PARALLEL_FROM = 32;
+
 /**
  * `fleet whatif`: every host's groups under the change, recomputed from its
- * stored machine tree. The groups before are the stored ones unless the
- * change makes both sides model ACS from boot; hosts that share the machine
- * and whatever of their boot the change leaves in place are computed once.
+ * stored machine tree (whatif-machine.ts): hosts that share a machine and
+ * a boot are computed once, machines spread over worker threads.
  */
-export async function fleetWhatIf(db: Queryable, change: WhatIfChange): Promise<WhatIfJson> {
+export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = availableParallelism()): Promise<WhatIfJson> {
   const boots = await db.query<BootRow>(SELECT_HOST_BOOTS);
-  const machines = [...new Set(boots.map((b) => b.machine_hash))];
-  const trees = new Map<string, Uint8Array>();
-  for (const r of await db.query<{ hash: string; tree: Uint8Array }>(SELECT_MACHINE_TREES, [machines])) trees.set(r.hash, r.tree);
-  const snapshots = new Map<string, Snapshot>();
-  const machineSnapshot = (hash: string): Snapshot => {
-    let s = snapshots.get(hash);
-    if (!s) snapshots.set(hash, (s = snapshotFromSysfs(decodeArchive(trees.get(hash)!, `stored machine ${hash.slice(0, 12)}`))));
-    return s;
-  };
-  const afters = new Map<string, Prediction>();
-  const befores = new Map<string, Prediction>();
+  const machines = new Map<string, { boots: Boot[]; index: Map<string, number> }>();
+  const place = new Map<string, [string, number]>();
+  for (const b of boots) {
+    let m = machines.get(b.machine_hash);
+    if (!m) machines.set(b.machine_hash, (m = { boots: [], index: new Map() }));
+    const key = `${b.osrelease ?? ""}\n${b.cmdline ?? ""}`;
+    let i = m.index.get(key);
+    if (i === undefined) {
+      m.index.set(key, (i = m.boots.length));
+      m.boots.push({ osrelease: b.osrelease, cmdline: b.cmdline, partition: b.partition });
+    }
+    place.set(b.name, [b.machine_hash, i]);
+  }
+  const tasks: MachineTask[] = [];
+  for (const r of await db.query<{ hash: string; tree: Uint8Array }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
+    tasks.push({ hash: r.hash, tree: new Uint8Array(r.tree), boots: machines.get(r.hash)!.boots });
+  }
+  const done = tasks.length >= WHATIF_PARALLEL_FROM && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
+  const results = new Map(tasks.map((t, i) => [t.hash, done[i]!.results]));
   const hosts: WhatIfJson["hosts"] = [];
   for (const b of boots) {
-    const snapshot: Snapshot = { ...machineSnapshot(b.machine_hash), osrelease: b.osrelease ?? undefined, cmdline: b.cmdline ?? undefined };
-    const sides = whatIfSides(snapshot, change.options);
-    // what of the host's own boot the after side still reads
-    const afterKey = [b.machine_hash, sides.boot, change.options.kernel ? "" : (b.osrelease ?? ""), change.options.cmdline !== undefined ? "" : (b.cmdline ?? "")].join("\n");
-    let after = afters.get(afterKey);
-    if (!after) afters.set(afterKey, (after = predict(snapshot, sides.after)));
-    let before: GroupPartition;
-    if (sides.boot) {
-      const key = [b.machine_hash, b.osrelease ?? "", b.cmdline ?? ""].join("\n");
-      let p = befores.get(key);
-      if (!p) befores.set(key, (p = predict(snapshot, sides.before)));
-      before = p.groups;
-      if (partitionText(p) === partitionText(after)) continue;
-    } else {
-      if (b.partition === partitionText(after)) continue;
-      before = parsePartition(b.partition);
-    }
-    hosts.push({
-      name: b.name,
-      acsMode: sides.boot ? "boot" : "captured",
-      groupsBefore: before.groups.length,
-      groupsAfter: after.groups.groups.length,
-      changes: compareGroups(before, after.groups),
-    });
+    const [hash, i] = place.get(b.name)!;
+    const r = results.get(hash)![i]!;
+    if (r) hosts.push({ name: b.name, ...r });
   }
   return {
     change: { kernel: change.options.kernel ? formatKernel(change.options.kernel) : null, cmdline: change.cmdline ?? null },
     fleetHosts: boots.length,
     hosts,
-    predictions: afters.size + befores.size,
+    predictions: done.reduce((n, d) => n + d.predictions, 0),
   };
+}
+
+async function inWorkers(tasks: readonly MachineTask[], options: PredictOptions, jobs: number): Promise<ReturnType<typeof whatIfMachine>[]> {
+  const out: ReturnType<typeof whatIfMachine>[] = new Array(tasks.length);
+  await runPool<MachineTask, ReturnType<typeof whatIfMachine>>(workerFile("whatif-worker"), { options }, tasks, jobs, (id, r) => {
+    out[id] = r;
+  });
+  return out;
 }
 
 export interface RiskJson {
