@@ -36,8 +36,7 @@ export async function readSource(file: string): Promise<FileTree> {
   if (isDir) {
     const pciDir = await stat(path.join(file, "sys/bus/pci")).catch(() => undefined);
     if (!pciDir?.isDirectory()) throw new SourceError(file, "folder has no sys/bus/pci");
-    // an extracted capture: keep its host name file too, if it recorded one
-    return (await collectSysfs(file, { hostname: true })).tree;
+    return (await collectSysfs(file)).tree;
   }
   const reader = new CaptureReader();
   let handle: FileHandle;
