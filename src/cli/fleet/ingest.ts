@@ -100,6 +100,7 @@ async function parseAll(
 /** ingests `opts.inputs` into `db` */
 export async function ingest(db: Db, opts: IngestOptions): Promise<IngestResult> {
   const { files, bad } = await listCaptures(opts.inputs);
+  const unlisted = bad.length;
   const knownCaptures = new Set((await db.query<{ hash: string }>(KNOWN_CAPTURES)).map((r) => r.hash));
   const knownMachines = (await db.query<{ hash: string }>(KNOWN_MACHINES)).map((r) => r.hash);
   const chunk = opts.chunk ?? 500;
@@ -140,5 +141,5 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestResult>
   } finally {
     bar.done();
   }
-  return { captures: files.length, added, replaced, unchanged, bad };
+  return { captures: files.length + unlisted, added, replaced, unchanged, bad };
 }
