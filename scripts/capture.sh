@@ -375,7 +375,7 @@ done
 # never the host name unless asked for: only these two
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
-# the machine's make and firmware (DMI_FILES in collect.ts); never serials or UUIDs
+# the machine's make and firmware (DMI_FIELDS in src/core/fleet/facts.ts); never serials or UUIDs
 for f in sys_vendor product_name board_vendor board_name bios_vendor bios_version bios_date; do
   copy_file "sys/class/dmi/id/$f"
 done

@@ -1,5 +1,6 @@
 import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
+import { DMI_DIR, DMI_FIELDS, HOSTNAME_PATH } from "../../core/fleet/identity.js";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
 import { EXCERPT_FILE, EXCERPT_SOURCE_FILE } from "../../core/switchtec/excerpt.js";
 import { errnoCode } from "./errors.js";
@@ -33,12 +34,6 @@ const FUNCTION_FILES = [
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
 /** never the host name unless asked for: only these two proc files */
 const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease"] as const;
-/** the host name, recorded only with `hostname: true` (`--hostname`) */
-export const HOSTNAME_FILE = "proc/sys/kernel/hostname";
-/** the machine's make and firmware, for grouping hosts by hardware */
-export const DMI_DIR = "sys/class/dmi/id";
-/** DMI identity files a capture records: never serial numbers, UUIDs or asset tags */
-export const DMI_FILES = ["sys_vendor", "product_name", "board_vendor", "board_name", "bios_vendor", "bios_version", "bios_date"] as const;
 
 /** conventional config space; shorter reads mean an unprivileged reader */
 const CONFIG_FULL_SIZE = 256;
@@ -73,7 +68,7 @@ export interface CollectOptions {
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
  * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
  * `proc/cmdline` and `proc/sys/kernel/osrelease`, the DMI identity files
- * (DMI_FILES: make, board and firmware; no serials), the host name only with
+ * (DMI_FIELDS: make, board and firmware; no serials), the host name only with
  * `hostname`, and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
@@ -229,8 +224,9 @@ export async function collectSysfs(
   if (tables === 0 && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
 
   for (const rel of PROC_FILES) await addFile(rel);
-  for (const name of DMI_FILES) await addFile(`${DMI_DIR}/${name}`);
-  if (opts.hostname) await addFile(HOSTNAME_FILE);
+  // the machine's make and firmware, for grouping hosts by hardware: never serials, UUIDs or asset tags
+  for (const name of DMI_FIELDS) await addFile(`${DMI_DIR}/${name}`);
+  if (opts.hostname) await addFile(HOSTNAME_PATH);
 
   // every ancestor folder, as a tar of the same files would list them
   for (const key of [...tree.keys()]) {

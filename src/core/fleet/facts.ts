@@ -5,8 +5,6 @@
  * here, from a Snapshot and its Prediction, so every store and every
  * question works from the same facts.
  */
-import { readText } from "../fs/file-tree.js";
-import type { FileTree } from "../fs/file-tree.js";
 import type { GroupStep } from "../iommu/groups.js";
 import type { Prediction } from "../iommu/predict.js";
 import { whatIf } from "../iommu/whatif.js";
@@ -22,36 +20,8 @@ import { slotOf } from "../topology/address.js";
 import type { PciFunction } from "../topology/model.js";
 import { aliasConflictText, overrideRiskText, rmrrSharedText, sharesGroupText } from "./messages.js";
 
-/** the DMI identity files a capture records (sys/class/dmi/id/<name>), in table order */
-export const DMI_FIELDS = ["sys_vendor", "product_name", "board_vendor", "board_name", "bios_vendor", "bios_version", "bios_date"] as const;
-export type DmiField = (typeof DMI_FIELDS)[number];
-export const DMI_DIR = "sys/class/dmi/id";
-export const HOSTNAME_PATH = "proc/sys/kernel/hostname";
-export const CMDLINE_PATH = "proc/cmdline";
-export const OSRELEASE_PATH = "proc/sys/kernel/osrelease";
-
-/**
- * Paths that say which host and how it was booted, not what its hardware
- * is: a fleet keeps them per host and the rest of the tree once per
- * distinct machine.
- */
-export const HOST_ONLY_PATHS: readonly string[] = [...DMI_FIELDS.map((f) => `${DMI_DIR}/${f}`), HOSTNAME_PATH, CMDLINE_PATH, OSRELEASE_PATH];
-
-export interface HostIdentity {
-  readonly dmi: Readonly<Record<DmiField, string | null>>;
-  readonly hostname: string | null;
-}
-
-/** the DMI files and the host name of a capture tree; null for each one it lacks (older captures) */
-export function hostIdentity(tree: FileTree): HostIdentity {
-  const dmi = Object.fromEntries(DMI_FIELDS.map((f) => [f, clean(readText(tree, `${DMI_DIR}/${f}`))])) as Record<DmiField, string | null>;
-  return { dmi, hostname: clean(readText(tree, HOSTNAME_PATH)) };
-}
-
-function clean(text: string | undefined): string | null {
-  const t = text?.trim();
-  return t ? t : null;
-}
+export { CMDLINE_PATH, DMI_DIR, DMI_FIELDS, HOSTNAME_PATH, HOST_ONLY_PATHS, OSRELEASE_PATH, hostIdentity } from "./identity.js";
+export type { DmiField, HostIdentity } from "./identity.js";
 
 /** the device kinds labels and `fleet boards` report on */
 export const DEVICE_KINDS = [
