@@ -13,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -100,25 +100,30 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+/** wall time, and CPU time of this process (every thread; not the PostgreSQL server's) */
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; cpuMs: number; value: T }> {
   const t = performance.now();
+  const c = process.cpuUsage();
   const value = await fn();
-  return { ms: performance.now() - t, value };
+  const used = process.cpuUsage(c);
+  return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000, value };
 }
 
 /** each question once to warm up, then the best of three */
-async function questions(db: Db): Promise<[string, number, string][]> {
-  const out: [string, number, string][] = [];
+async function questions(db: Db): Promise<[string, number, number, string][]> {
+  const out: [string, number, number, string][] = [];
   const q = async (name: string, fn: () => Promise<unknown>, what: (v: never) => string): Promise<void> => {
     let best = Infinity;
+    let cpu = Infinity;
     let value: unknown;
     await fn();
     for (let r = 0; r < 3; r++) {
       const t = await timed(fn);
       best = Math.min(best, t.ms);
+      cpu = Math.min(cpu, t.cpuMs);
       value = t.value;
     }
-    out.push([name, best, what(value as never)]);
+    out.push([name, best, cpu, what(value as never)]);
   };
   await q("hosts", () => fleetHosts(db), (v: unknown[]) => `${v.length} hosts`);
   await q("alone class:02", () => fleetAlone(db, { kind: "class", code: 0x02, digits: 2 }), (v: { hosts: { alone: boolean }[] }) => `${v.hosts.length} hosts, ${v.hosts.filter((h) => h.alone).length} alone`);
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
   let pgDir: string | undefined;
   let dropDb: (() => Promise<void>) | undefined;
   try {
-    console.log(`machine: ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores; Node ${process.version}`);
+    console.log(`machine: ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}; Node ${process.version}`);
     const dir = path.join(tmp, "captures");
     await mkdir(dir);
     const gen = await timed(async () => {
@@ -191,9 +196,10 @@ async function main(): Promise<void> {
         const first = await timed(() => ingest(db, { inputs: [dir], hostFrom: "name" }));
         const again = await timed(() => ingest(db, { inputs: [dir], hostFrom: "name" }));
         console.log(`\n${name}`);
-        console.log(`  ingest ${hosts} captures: ${(first.ms / 1000).toFixed(1)} s (${first.value.added} hosts added, ${first.value.replaced} replaced, ${first.value.bad.length} bad)`);
-        console.log(`  re-ingest (all already stored): ${(again.ms / 1000).toFixed(1)} s (${again.value.unchanged} unchanged)`);
-        for (const [q, ms, what] of await questions(db)) console.log(`  ${q.padEnd(26)} ${ms.toFixed(0).padStart(6)} ms  (${what})`);
+        const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+        console.log(`  ingest ${hosts} captures: ${s(first.ms)}, CPU ${s(first.cpuMs)} (${first.value.added} hosts added, ${first.value.replaced} replaced, ${first.value.bad.length} bad)`);
+        console.log(`  re-ingest (all already stored): ${s(again.ms)}, CPU ${s(again.cpuMs)} (${again.value.unchanged} unchanged)`);
+        for (const [q, ms, cpu, what] of await questions(db)) console.log(`  ${q.padEnd(26)} ${ms.toFixed(0).padStart(6)} ms, CPU ${cpu.toFixed(0).padStart(6)} ms  (${what})`);
       } finally {
         await db.close();
       }
