@@ -33,10 +33,12 @@ export interface Progress {
   update(done: number): void;
   /** the work ended (or failed): erases the bar if it was shown */
   end(): void;
+  /** the same as end() */
+  done(): void;
 }
 
 const REDRAW_MS = 100;
-const NONE: Progress = { update: () => undefined, end: () => undefined };
+const NONE: Progress = { update: () => undefined, end: () => undefined, done: () => undefined };
 
 function amount(n: number, unit: "bytes" | "items"): string {
   return unit === "bytes" ? `${(n / 1e6).toFixed(1)} MB` : n.toLocaleString("en");
@@ -53,7 +55,7 @@ export function progress(opts: ProgressOptions): Progress {
   let drawnAt = -Infinity;
   let shown = false;
   let ended = false;
-  return {
+  const bar: Progress = {
     update(done) {
       if (ended) return;
       const t = now();
@@ -77,5 +79,15 @@ export function progress(opts: ProgressOptions): Progress {
       ended = true;
       if (shown) stream.write("\r\x1b[K");
     },
+    done() {
+      bar.end();
+    },
   };
+  return bar;
+}
+
+/** `label [####  ] done/total` on `stream` (null: nowhere) for work of `total` items, after the usual second */
+export function progressBar(label: string, total: number, stream: ProgressStream | null = process.stderr): Progress {
+  if (stream === null || total === 0) return NONE;
+  return progress({ label, total, stream });
 }

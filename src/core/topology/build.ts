@@ -47,6 +47,11 @@ export interface BuildOptions {
   readonly kernelView?: boolean;
   /** `pci=pcie_scan_all`: scan every device number below root and downstream ports */
   readonly pcieScanAll?: boolean;
+  /**
+   * root buses (`dddd:bb`) in the kernel's scan order, from their ACPI host
+   * bridges; roots not listed follow, by segment and bus number
+   */
+  readonly rootOrder?: readonly string[];
 }
 
 /** a function while the model is built; numbers, not strings, key everything here */
@@ -429,7 +434,12 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     });
   }
 
-  const rootKeys = [...onBus.keys()].filter((k) => parentOf.get(k) === undefined).sort((a, b) => segmentOfBus(a) - segmentOfBus(b) || numberOfBus(a) - numberOfBus(b));
+  // root buses in the kernel's scan order (ACPI host bridges), then by segment and bus number
+  const rootRank = new Map((opts.rootOrder ?? []).map((k, i) => [k, i]));
+  const rankOf = (key: number): number => rootRank.get(keyText(key)) ?? rootRank.size;
+  const rootKeys = [...onBus.keys()]
+    .filter((k) => parentOf.get(k) === undefined)
+    .sort((a, b) => rankOf(a) - rankOf(b) || segmentOfBus(a) - segmentOfBus(b) || numberOfBus(a) - numberOfBus(b));
   const roots = rootKeys.map(keyText);
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
