@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { progress } from "./progress.js";
+import { progress, progressBar } from "./progress.js";
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
@@ -49,5 +49,16 @@ describe("progress bar", () => {
     t += 500;
     p.update(12345);
     expect(s.writes).toEqual(["\ringesting 12,345\x1b[K"]);
+  });
+});
+
+describe("progressBar (fleet ingest)", () => {
+  it("draws nothing without a stream or without work", () => {
+    const s = fakeStream(true);
+    for (const bar of [progressBar("ingest", 10, null), progressBar("ingest", 0, s)]) {
+      bar.update(5);
+      bar.done();
+    }
+    expect(s.writes).toEqual([]);
   });
 });
