@@ -1,10 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { snapshotFromDesign } from "../core/design/from-design.js";
-import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
-import { asciiText } from "../core/fs/file-tree.js";
-import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
+import { isArchiveBytes, snapshotFromText, yamlProblemText } from "../core/sources/from-input.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
@@ -43,40 +40,15 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
-  const text = new TextDecoder("utf-8").decode(bytes);
-  if (looksLikeLspci(text)) {
-    const r = snapshotFromLspci(text);
-    if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
-    const notes = [
-      ...r.snapshot.notes,
-      ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
-      ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
-    ];
-    return { snapshot: { ...r.snapshot, notes }, label: source };
-  }
-  if (yamlHasKey(text, ["devices"])) {
-    const r = snapshotFromDesign(text);
-    if (!r.ok) throw yamlError(source, r.problems);
-    return { snapshot: r.snapshot, label: source };
-  }
-  const firstLine = text.split(/\r?\n/).findIndex((l) => l.trim() !== "");
-  throw new InputError(
-    `${source}:${firstLine + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
-  );
-}
-
-/** gzip, or a tar header ("ustar" at 257) */
-function isArchive(bytes: Uint8Array): boolean {
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+  if (isArchiveBytes(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
+  const r = snapshotFromText(new TextDecoder("utf-8").decode(bytes), source);
+  if (!r.ok) throw new InputError(r.message);
+  return { snapshot: r.snapshot, label: source };
 }
 
 /** one line for the first problem of a YAML input, counting the rest */
 export function yamlError(file: string, problems: readonly YamlProblem[]): InputError {
-  const p = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return new InputError(`${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`);
+  return new InputError(yamlProblemText(file, problems));
 }
 
 /** a text input file (plan, scenario); a read failure is one line naming the file, ending with `hint` */

@@ -1,0 +1,51 @@
+/**
+ * One reader for a user's input bytes or text, shared by the CLI and the web
+ * page: tells lspci output from a design YAML, and words every problem as
+ * the same single line (`label:line: what is wrong; what to do`).
+ */
+import { snapshotFromDesign } from "../design/from-design.js";
+import { yamlHasKey } from "../design/yaml-source.js";
+import type { YamlProblem } from "../design/yaml-source.js";
+import { asciiText } from "../fs/file-tree.js";
+import { looksLikeLspci, snapshotFromLspci } from "../lspci/index.js";
+import type { Snapshot } from "./snapshot.js";
+
+export type InputResult = { readonly ok: true; readonly snapshot: Snapshot } | { readonly ok: false; readonly message: string };
+
+/** gzip, or a tar header ("ustar" at 257): a capture archive */
+export function isArchiveBytes(bytes: Uint8Array): boolean {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
+  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+}
+
+/** one line for the first problem of a YAML input, counting the rest */
+export function yamlProblemText(file: string, problems: readonly YamlProblem[]): string {
+  const p = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  return `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`;
+}
+
+/** lspci output (any of the forms the reader knows) or a design YAML; `label` names the input in messages */
+export function snapshotFromText(text: string, label: string): InputResult {
+  if (looksLikeLspci(text)) {
+    const r = snapshotFromLspci(text);
+    if (!r.ok) return { ok: false, message: `${label}:${r.line}: ${r.reason}` };
+    const notes = [
+      ...r.snapshot.notes,
+      ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
+      ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
+    ];
+    return { ok: true, snapshot: { ...r.snapshot, notes } };
+  }
+  if (yamlHasKey(text, ["devices"])) {
+    const r = snapshotFromDesign(text);
+    if (!r.ok) return { ok: false, message: yamlProblemText(label, r.problems) };
+    return { ok: true, snapshot: r.snapshot };
+  }
+  const lines = text.split(/\r?\n/);
+  const first = Math.max(0, lines.findIndex((l) => l.trim() !== ""));
+  return {
+    ok: false,
+    message: `${label}:${first + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${lines[first]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
+  };
+}
