@@ -1,0 +1,279 @@
+/**
+ * The topology graph: root buses → root ports → switches → endpoints, laid
+ * out by elkjs (layered, left to right). Each function carries its IOMMU
+ * group as a coloured stripe and a numbered badge, ports show their ACS
+ * state, and DMA aliases are drawn as their own dashed edges. Everything
+ * shown comes from the prediction's records.
+ */
+import * as elkModule from "elkjs/lib/elk.bundled.js";
+import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api.js";
+import { acsFlagsText, busKey, className, devId, dmaAliases, formatRid, functionKindName, hex4 } from "./core.js";
+import type { PciFunction, Prediction } from "./core.js";
+import { s } from "./dom.js";
+import { groupColour, groupTextColour } from "./palette.js";
+
+const FN_W = 250;
+const FN_H = 62;
+const BUS_W = 150;
+const BUS_H = 30;
+/** above this many functions, switches start closed */
+export const COLLAPSE_ABOVE = 200;
+
+interface VNode {
+  readonly id: string;
+  readonly kind: "bus" | "fn" | "switch";
+  readonly fn: PciFunction | undefined;
+  /** for a closed switch: functions hidden below it */
+  readonly hidden: number;
+  readonly hiddenGroups: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface GraphInput {
+  readonly prediction: Prediction;
+  readonly selected: string | undefined;
+  readonly changed: ReadonlySet<string>;
+  /** switches whose open/closed state differs from the default */
+  readonly toggled: ReadonlySet<string>;
+}
+
+export interface GraphHandlers {
+  select(bdf: string): void;
+  toggleSwitch(bdf: string): void;
+}
+
+/** the parent of each function in the drawing: the bridge above its bus, its PF for a VF, else its root bus */
+function parentOf(fn: PciFunction): string {
+  if (fn.isVirtfn && fn.physfn) return fn.physfn;
+  return fn.upstream ?? `bus:${busKey(fn.segment, fn.bus)}`;
+}
+
+export function switchesClosedByDefault(p: Prediction): boolean {
+  return p.topology.functions.size > COLLAPSE_ABOVE;
+}
+
+function isPortLike(fn: PciFunction): boolean {
+  return fn.bridgeKind !== undefined || fn.acs.state === "present";
+}
+
+/** the visible nodes and tree edges, with closed switches folded */
+function visibleTree(input: GraphInput): { nodes: VNode[]; edges: [string, string][]; shownAs: Map<string, string> } {
+  const t = input.prediction.topology;
+  const children = new Map<string, string[]>();
+  const roots: string[] = [];
+  for (const bdf of t.scanOrder) {
+    const fn = t.functions.get(bdf);
+    if (!fn) continue;
+    const parent = parentOf(fn);
+    if (parent.startsWith("bus:") && !children.has(parent)) {
+      children.set(parent, []);
+      roots.push(parent);
+    }
+    let list = children.get(parent);
+    if (!list) children.set(parent, (list = []));
+    list.push(bdf);
+  }
+  const closedDefault = switchesClosedByDefault(input.prediction);
+  const groupOf = input.prediction.groups.groupOf;
+  const nodes: VNode[] = [];
+  const edges: [string, string][] = [];
+  /** every function → the node that shows it (itself, or the closed switch above it) */
+  const shownAs = new Map<string, string>();
+  const hide = (id: string, under: string, groups: Set<number>): number => {
+    let n = 0;
+    for (const c of children.get(id) ?? []) {
+      shownAs.set(c, under);
+      const g = groupOf.get(c);
+      if (g !== undefined) groups.add(g);
+      n += 1 + hide(c, under, groups);
+    }
+    return n;
+  };
+  const walk = (id: string, parent: string | undefined): void => {
+    const fn = id.startsWith("bus:") ? undefined : t.functions.get(id);
+    if (parent !== undefined) edges.push([parent, id]);
+    if (!fn) {
+      nodes.push({ id, kind: "bus", fn: undefined, hidden: 0, hiddenGroups: 0, width: BUS_W, height: BUS_H });
+    } else {
+      shownAs.set(id, id);
+      const isSwitch = fn.bridgeKind === "upstream-port" && (children.get(id)?.length ?? 0) > 0;
+      const closed = isSwitch && closedDefault !== input.toggled.has(id);
+      if (closed) {
+        const groups = new Set<number>();
+        const hidden = hide(id, id, groups);
+        nodes.push({ id, kind: "switch", fn, hidden, hiddenGroups: groups.size, width: FN_W, height: FN_H + 14 });
+        return;
+      }
+      nodes.push({ id, kind: "fn", fn, hidden: 0, hiddenGroups: 0, width: FN_W, height: isPortLike(fn) || fn.bridgeKind === "upstream-port" ? FN_H + 14 : FN_H });
+    }
+    for (const c of children.get(id) ?? []) walk(c, id);
+  };
+  for (const r of roots) walk(r, undefined);
+  return { nodes, edges, shownAs };
+}
+
+// a CommonJS module: the constructor is the export itself or its default, depending on the bundler's interop
+type ElkCtor = new () => { layout(graph: ElkNode): Promise<ElkNode> };
+const ns = elkModule as unknown as { default?: ElkCtor | { default?: ElkCtor } };
+const ELK: ElkCtor = typeof ns.default === "function" ? ns.default : (ns.default as { default: ElkCtor }).default;
+const elk = new ELK();
+
+export interface DrawnGraph {
+  readonly svg: SVGSVGElement;
+  readonly nodeCount: number;
+}
+
+function acsLine(fn: PciFunction): string | undefined {
+  if (fn.acs.state === "present") return `ACS ${acsFlagsText(fn.acs.cap, fn.acs.ctrl) || "(no flags)"}`;
+  if (fn.acs.state === "unknown") return fn.bridgeKind ? "ACS unknown (not captured)" : undefined;
+  return fn.bridgeKind && fn.isPcie ? "no ACS capability" : undefined;
+}
+
+function label(fn: PciFunction, group: number | undefined): string {
+  return `${fn.bdf}, ${className(fn.classCode)} [${hex4(fn.vendor)}:${hex4(fn.device)}], ${functionKindName(fn)}, ${group === undefined ? "no IOMMU group" : `IOMMU group ${group}`}${acsLine(fn) ? `, ${acsLine(fn)}` : ""}`;
+}
+
+const short = (bdf: string): string => bdf.replace(/^0000:/, "");
+
+export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<DrawnGraph> {
+  const p = input.prediction;
+  const { nodes, edges, shownAs } = visibleTree(input);
+  const graph: ElkNode = {
+    id: "root",
+    layoutOptions: {
+      "elk.algorithm": "layered",
+      "elk.direction": "RIGHT",
+      "elk.edgeRouting": "ORTHOGONAL",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "48",
+      "elk.spacing.nodeNode": "10",
+      "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+      "elk.padding": "[top=16,left=16,bottom=16,right=16]",
+    },
+    children: nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
+    edges: edges.map(([a, b], i): ElkExtendedEdge => ({ id: `e${i}`, sources: [a], targets: [b] })),
+  };
+  const laid = await elk.layout(graph);
+  const pos = new Map<string, { x: number; y: number; w: number; h: number }>();
+  for (const c of laid.children ?? []) pos.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 0, h: c.height ?? 0 });
+  const width = Math.ceil((laid.width ?? 0) + 120);
+  const height = Math.ceil(laid.height ?? 0);
+
+  const svg = s("svg", {
+    xmlns: "http://www.w3.org/2000/svg",
+    class: "topology",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "group",
+    "aria-label": `PCI topology: ${p.topology.functions.size} functions in ${p.groups.groups.length} IOMMU groups`,
+  });
+  svg.append(
+    s(
+      "defs",
+      {},
+      s("marker", { id: "alias-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z", class: "alias-head" })),
+    ),
+  );
+  const edgeLayer = s("g", { class: "tree-edges", "aria-hidden": "true" });
+  for (const e of laid.edges ?? []) {
+    for (const sec of e.sections ?? []) {
+      const pts = [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint];
+      edgeLayer.append(s("path", { d: pts.map((q, i) => `${i ? "L" : "M"}${q.x},${q.y}`).join(" "), class: "tree-edge" }));
+    }
+  }
+  svg.append(edgeLayer);
+
+  const selGroup = input.selected !== undefined ? p.groups.groupOf.get(input.selected) : undefined;
+  const nodeLayer = s("g", { class: "nodes" });
+  for (const n of nodes) {
+    const q = pos.get(n.id)!;
+    if (n.kind === "bus") {
+      nodeLayer.append(
+        s("g", { class: "bus", transform: `translate(${q.x},${q.y})` }, s("rect", { width: q.w, height: q.h, rx: 4, class: "bus-box" }), s("text", { x: 10, y: 20, class: "bus-text" }, `root bus ${n.id.slice(4)}`)),
+      );
+      continue;
+    }
+    const fn = n.fn!;
+    const group = p.groups.groupOf.get(fn.bdf);
+    const classes = ["node", n.kind];
+    if (fn.bdf === input.selected) classes.push("selected");
+    else if (selGroup !== undefined && group === selGroup) classes.push("same-group");
+    if (input.changed.has(fn.bdf)) classes.push("changed");
+    const g = s("g", {
+      class: classes.join(" "),
+      transform: `translate(${q.x},${q.y})`,
+      tabindex: 0,
+      role: "button",
+      "data-bdf": fn.bdf,
+      "data-group": group ?? "none",
+      "aria-label": n.kind === "switch" ? `${label(fn, group)}; switch closed, ${n.hidden} functions hidden; press Enter to open` : label(fn, group),
+    });
+    g.append(s("rect", { width: q.w, height: q.h, rx: 5, class: "box" }));
+    g.append(s("rect", { width: 8, height: q.h, rx: 2, fill: group === undefined ? "none" : groupColour(group), class: "stripe" }));
+    g.append(s("text", { x: 16, y: 18, class: "t1" }, short(fn.bdf)));
+    g.append(s("text", { x: 16, y: 34, class: "t2" }, className(fn.classCode)));
+    g.append(s("text", { x: 16, y: 50, class: "t2" }, `[${hex4(fn.vendor)}:${hex4(fn.device)}] ${functionKindName(fn)}`));
+    const acs = acsLine(fn);
+    if (n.kind === "switch") {
+      g.append(s("text", { x: 16, y: 66, class: "t3" }, `▸ ${n.hidden} functions below, ${n.hiddenGroups} groups (Enter opens)`));
+    } else if (acs) {
+      g.append(s("text", { x: 16, y: 66, class: fn.acs.state === "present" ? "t3 acs" : "t3 acs-missing" }, acs));
+    } else if (fn.bridgeKind === "upstream-port") {
+      g.append(s("text", { x: 16, y: 66, class: "t3" }, "▾ switch (Enter closes)"));
+    }
+    // the group badge: number in a coloured pill, so colour is never the only carrier
+    const badge = s("g", { class: "badge", transform: `translate(${q.w - 44},6)` });
+    badge.append(s("rect", { width: 38, height: 18, rx: 9, fill: group === undefined ? "none" : groupColour(group), class: group === undefined ? "badge-none" : "badge-box" }));
+    badge.append(s("text", { x: 19, y: 13, "text-anchor": "middle", fill: group === undefined ? "currentColor" : groupTextColour(group), class: "badge-text" }, group === undefined ? "—" : `G${group}`));
+    g.append(badge);
+    if (input.changed.has(fn.bdf)) g.append(s("text", { x: q.w - 48, y: q.h - 6, "text-anchor": "end", class: "changed-text" }, "changed"));
+    g.addEventListener("click", () => (n.kind === "switch" && fn.bdf === input.selected ? on.toggleSwitch(fn.bdf) : on.select(fn.bdf)));
+    g.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" || ev.key === " ") {
+        ev.preventDefault();
+        if (fn.bridgeKind === "upstream-port" && (n.kind === "switch" || fn.bdf === input.selected)) on.toggleSwitch(fn.bdf);
+        else on.select(fn.bdf);
+      }
+    });
+    nodeLayer.append(g);
+  }
+
+  // DMA aliases: own edges from the function to whoever's requester ID it uses
+  const aliasLayer = s("g", { class: "alias-edges" });
+  const ridOwner = new Map<string, string>();
+  for (const fn of p.topology.functions.values()) ridOwner.set(`${fn.segment}:${devId(fn.bus, fn.devfn)}`, fn.bdf);
+  let phantomY = 0;
+  for (const n of nodes) {
+    if (n.kind !== "fn") continue;
+    const fn = n.fn!;
+    const from = pos.get(n.id)!;
+    for (const a of dmaAliases(p.topology, p.props, fn)) {
+      if (a.cause === "own") continue;
+      const targetBdf = a.cause === "quirk" ? ridOwner.get(`${fn.segment}:${a.rid}`) : a.via;
+      const target = targetBdf !== undefined ? shownAs.get(targetBdf) : undefined;
+      const what = a.cause === "quirk" ? `quirk ${a.source}` : a.cause === "bridge" ? `via ${a.rule} ${short(a.via)}` : `VMD ${short(a.via)}`;
+      const text = `DMA alias ${formatRid(a.rid)} (${what})`;
+      let to: { x: number; y: number };
+      if (target !== undefined && target !== n.id) {
+        const tp = pos.get(target)!;
+        to = { x: tp.x + tp.w, y: tp.y + tp.h / 2 };
+      } else {
+        // a requester ID no function owns (phantom or NTB proxy): its own small box beside the function
+        const px = from.x + from.w + 20;
+        const py = from.y + phantomY;
+        phantomY = (phantomY + 22) % 66;
+        aliasLayer.append(s("rect", { x: px, y: py, width: 92, height: 18, rx: 3, class: "phantom" }), s("text", { x: px + 6, y: py + 13, class: "phantom-text" }, `RID ${formatRid(a.rid)}`));
+        to = { x: px, y: py + 9 };
+      }
+      const x0 = from.x + from.w;
+      const y0 = from.y + from.h / 2 + 6;
+      const bulge = Math.max(40, Math.abs(to.x - x0) / 3);
+      const path = s("path", { d: `M${x0},${y0} C${x0 + bulge},${y0} ${to.x + bulge},${to.y} ${to.x},${to.y}`, class: `alias-edge alias-${a.cause}`, "marker-end": "url(#alias-arrow)" }, s("title", {}, `${short(fn.bdf)}: ${text}`));
+      aliasLayer.append(path);
+    }
+  }
+  svg.append(aliasLayer);
+  svg.append(nodeLayer);
+  return { svg, nodeCount: nodes.length };
+}
