@@ -12,7 +12,7 @@ import type { PciFunction, Prediction } from "./core.js";
 import { s } from "./dom.js";
 import { groupColour, groupTextColour } from "./palette.js";
 
-const FN_W = 250;
+const FN_W = 270;
 const FN_H = 62;
 const BUS_W = 150;
 const BUS_H = 30;
@@ -145,6 +145,7 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
       "elk.algorithm": "layered",
       "elk.direction": "RIGHT",
       "elk.edgeRouting": "ORTHOGONAL",
+      "elk.layered.mergeEdges": "true",
       "elk.layered.spacing.nodeNodeBetweenLayers": "48",
       "elk.spacing.nodeNode": "10",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
