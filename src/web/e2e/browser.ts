@@ -47,6 +47,8 @@ export interface WatchedPage {
   readonly requests: string[];
   readonly dialogs: string[];
   readonly errors: string[];
+  /** console errors and warnings (CSP violations land here) */
+  readonly console: string[];
 }
 
 export async function openPage(s: Session, url = PAGE_URL, viewport = { width: 1600, height: 1000 }, colorScheme: "light" | "dark" = "light"): Promise<WatchedPage> {
@@ -55,6 +57,10 @@ export async function openPage(s: Session, url = PAGE_URL, viewport = { width: 1
   const requests: string[] = [];
   const dialogs: string[] = [];
   const errors: string[] = [];
+  const consoleLines: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") consoleLines.push(m.text());
+  });
   page.on("request", (r: Request) => requests.push(r.url()));
   page.on("dialog", (d) => {
     dialogs.push(d.message());
@@ -62,7 +68,7 @@ export async function openPage(s: Session, url = PAGE_URL, viewport = { width: 1
   });
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
-  return { page, context, requests, dialogs, errors };
+  return { page, context, requests, dialogs, errors, console: consoleLines };
 }
 
 /** the groups as the list shows them: id → member BDFs */
@@ -74,5 +80,5 @@ export async function shownGroups(page: Page): Promise<Record<string, string[]>>
 
 /** waits until the graph for the current input is drawn */
 export async function graphReady(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.querySelector("#graph")?.getAttribute("aria-busy") === "false" && document.querySelector("#graph svg") !== null);
+  await page.waitForSelector('#graph[aria-busy="false"] > svg', { state: "attached" });
 }

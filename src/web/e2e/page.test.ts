@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/main.js";
+import { startServe } from "../../cli/commands/serve.js";
 import { recorder } from "../../cli/testing.js";
 import { HAVE_CHROMIUM, PAGE_URL, REPO, SKIP_REASON, graphReady, launch, openPage, shownGroups } from "./browser.js";
 import type { Session, WatchedPage } from "./browser.js";
@@ -47,7 +48,7 @@ function ownOriginOnly(w: WatchedPage): void {
 /** puts the text in the paste box as one paste would (typing 90 kB key by key is not what users do) */
 async function paste(w: WatchedPage, text: string): Promise<void> {
   await w.page.$eval("#paste", (el, t) => {
-    (el as HTMLTextAreaElement).value = t;
+    (el as unknown as { value: string }).value = t;
     el.dispatchEvent(new Event("input", { bubbles: true }));
   }, text);
   await w.page.click("#paste-go");
@@ -115,7 +116,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     expect(r.code).toBe(2);
     const w = await fresh();
     await paste(w, text);
-    await w.page.waitForFunction(() => document.querySelector("#input-error")?.textContent !== "");
+    await w.page.waitForSelector("#input-error:not(:empty)");
     expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`).toBe(r.err.replace(file, "pasted text"));
   });
 
@@ -134,6 +135,25 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await w.page.keyboard.press("Enter");
     expect(await w.page.textContent("#panel .fn-title")).toContain("0000:00:01.0");
     await shot(w, "function-panel-light");
+  });
+
+  it("under 'iommu-atlas serve' the page runs with the strict CSP and shows the preloaded source", async () => {
+    const io = recorder();
+    const design = EXAMPLE("designs/switchtec-ntb.yaml");
+    const running = await startServe({ source: design, port: "0" }, io);
+    try {
+      const w = await fresh(running.url);
+      await graphReady(w.page);
+      const expected = JSON.parse((await cli(["groups", "--json", design])).out) as GroupsJsonLike;
+      expect(await shownGroups(w.page)).toEqual(membership(expected));
+      expect(await w.page.textContent("#source-line")).toContain(design);
+      const origin = new URL(running.url).origin;
+      expect(w.requests.filter((u) => !u.startsWith(origin))).toEqual([]);
+      expect(w.console.filter((l) => /Content Security Policy|Refused/.test(l))).toEqual([]);
+      expect(w.errors).toEqual([]);
+    } finally {
+      await running.close();
+    }
   });
 });
 
