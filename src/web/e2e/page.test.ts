@@ -155,6 +155,133 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
       await running.close();
     }
   });
+
+  it("a what-if toggle changes the list and the graph as 'iommu-atlas whatif' says", async () => {
+    const design = EXAMPLE("designs/gpu-behind-switch.yaml");
+    const w = await fresh();
+    await w.page.click('#gallery button[data-example="gpu-behind-switch"]');
+    await graphReady(w.page);
+    await w.page.selectOption("#wi-override", "downstream");
+    await graphReady(w.page);
+    const json = JSON.parse((await cli(["whatif", "--cmdline", "pcie_acs_override=downstream", "--json", design])).out) as { after: GroupsJsonLike; changes: { kind: string; before: string[] | string[][]; after: string[] | string[][] }[] };
+    expect(json.changes.length).toBeGreaterThan(0);
+    expect(await shownGroups(w.page)).toEqual(membership(json.after));
+    const text = (await cli(["whatif", "--cmdline", "pcie_acs_override=downstream", design])).out.split("\n");
+    const shown = [await w.page.textContent("#whatif-result .wi-summary"), ...(await w.page.$$eval("#whatif-result ul.changes li", (lis) => lis.map((li) => li.textContent)))];
+    expect(shown).toEqual(text);
+    const changed = new Set(json.changes.flatMap((c) => (c.kind === "split" ? (c.before as string[]) : (c.after as string[]))));
+    expect(new Set(await w.page.$$eval("#graph g.node.changed", (gs) => gs.map((g) => g.getAttribute("data-bdf"))))).toEqual(changed);
+    await shot(w, "whatif-light");
+
+    // per-port ACS bits, as --acs BDF=+SV+RR+CR+UF
+    await w.page.click("#wi-reset");
+    await graphReady(w.page);
+    await w.page.click('#graph g.node[data-bdf="0000:02:10.0"]');
+    for (const flag of ["SV", "RR", "CR", "UF"]) {
+      await w.page.selectOption(`#panel select[data-acs="${flag}"]`, "on");
+      await graphReady(w.page);
+    }
+    const acs = JSON.parse((await cli(["whatif", "--acs", "0000:02:10.0=+SV+RR+CR+UF", "--json", design])).out) as { after: GroupsJsonLike; change: { acs: string[] } };
+    expect(await w.page.textContent("#whatif-result")).toContain(`--acs ${acs.change.acs[0]}`);
+    expect(await shownGroups(w.page)).toEqual(membership(acs.after));
+  });
+
+  it("a plan made by clicking gets the verdict, findings and actions of 'iommu-atlas check'", async () => {
+    const design = EXAMPLE("designs/gpu-behind-switch.yaml");
+    const w = await fresh();
+    await w.page.click('#gallery button[data-example="gpu-behind-switch"]');
+    await graphReady(w.page);
+    for (const bdf of ["0000:03:00.0", "0000:03:00.1"]) {
+      await w.page.click(`#graph g.node[data-bdf="${bdf}"]`);
+      await w.page.click("#assign");
+    }
+    const plan = await w.page.inputValue("#plan-text");
+    expect(plan).toContain("0000:03:00.1");
+    const dir = mkdtempSync(path.join(tmpdir(), "iommu-atlas-web-"));
+    const file = path.join(dir, "plan.yaml");
+    writeFileSync(file, plan);
+    const json = JSON.parse((await cli(["check", file, design, "--json"])).out) as { verdict: string; findings: { text: string }[]; actions: { driverctl: string[] } | null };
+    expect(await w.page.getAttribute("#verdict", "data-verdict")).toBe(json.verdict);
+    const findings = await w.page.$$eval("#plan-result .finding > p:first-child", (ps) => ps.map((p) => p.textContent));
+    expect(findings.map((f) => f!.replace(/^[a-z]+: /, ""))).toEqual(json.findings.map((f) => f.text));
+    if (json.actions) expect(await w.page.textContent("#plan-result")).toContain(json.actions.driverctl[0]);
+    await shot(w, "plan-light");
+  });
+
+  it("a shared link reopens the same machine, what-if, selection and plan", async () => {
+    const w = await fresh();
+    await w.page.click('#gallery button[data-example="gpu-behind-switch"]');
+    await graphReady(w.page);
+    await w.page.selectOption("#wi-override", "downstream");
+    await graphReady(w.page);
+    await w.page.click('#graph g.node[data-bdf="0000:04:00.0"]');
+    await w.page.click("#assign");
+    await w.page.fill("#search", "nvme");
+    const url = await w.page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href);
+    expect(url).toMatch(/#s=[A-Za-z0-9_-]+$/);
+    const before = {
+      groups: await shownGroups(w.page),
+      panel: await w.page.textContent("#panel"),
+      whatif: await w.page.textContent("#whatif-result"),
+      plan: await w.page.textContent("#plan-result"),
+    };
+    const again = await fresh(url);
+    await graphReady(again.page);
+    expect(await again.page.inputValue("#wi-override")).toBe("downstream");
+    expect(await again.page.inputValue("#search")).toBe("nvme");
+    expect({
+      groups: await shownGroups(again.page),
+      panel: await again.page.textContent("#panel"),
+      whatif: await again.page.textContent("#whatif-result"),
+      plan: await again.page.textContent("#plan-result"),
+    }).toEqual(before);
+    ownOriginOnly(again);
+  });
+
+  it("hostile input renders as text: no dialog, no script, no request outside the page", async () => {
+    const evil = `<img src=x onerror="globalThis.__pwned=1;alert(1)"></script><script>globalThis.__pwned=2</script> <a href="javascript:alert(3)">x</a> [y](javascript:alert(4))`;
+    const w = await fresh();
+    // not lspci, not a design: the error line quotes it
+    await paste(w, `${evil}\n`);
+    await w.page.waitForSelector("#input-error:not(:empty)");
+    expect(await w.page.textContent("#input-error")).toContain(evil.slice(0, 60));
+    // lspci with hostile names and driver; a design with a hostile value
+    const lspci = readFileSync(path.join(REPO, "src/core/lspci/fixtures/forms/nested-switches.lspci-vv.txt"), "utf8")
+      .replace(/^(\S+ [^:]+: )(.*)$/m, `$1${evil}`)
+      .replace(/Kernel driver in use: \S+/, `Kernel driver in use: ${evil}`);
+    await paste(w, lspci);
+    await graphReady(w.page);
+    expect(await w.page.textContent("#input-error")).toBe("");
+    await paste(w, `devices:\n  - { bdf: "00:00.0", type: host-bridge }\n  - { bdf: '${evil.replace(/'/g, "''")}', type: endpoint }\n`);
+    await w.page.waitForSelector("#input-error:not(:empty)");
+    expect(await w.page.textContent("#input-error")).toMatch(/^pasted text:3: /);
+    // a hostile file name and a hostile search
+    await w.page.setInputFiles("#file", { name: `${evil}.txt`, mimeType: "text/plain", buffer: Buffer.from(lspci) });
+    await w.page.waitForFunction((e) => (globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }).document.querySelector("#source-line")?.textContent.includes(e), evil);
+    await w.page.fill("#search", evil);
+    expect(await w.page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(await w.page.$$eval("img, iframe, object, embed", (els) => els.length)).toBe(0);
+    expect(await w.page.$$eval("script", (els) => els.length)).toBe(1);
+    expect(await w.page.$$eval('a[href^="javascript:"]', (els) => els.length)).toBe(0);
+    expect(w.dialogs).toEqual([]);
+    expect(w.errors).toEqual([]);
+    ownOriginOnly(w);
+  });
+
+  it("saves screenshots of the main views in light and dark", async () => {
+    for (const scheme of ["light", "dark"] as const) {
+      const w = await fresh(PAGE_URL, scheme);
+      await w.page.click('#gallery button[data-example="switchtec-ntb"]');
+      await graphReady(w.page);
+      await w.page.click('#graph g.node[data-bdf="0000:03:00.1"]');
+      await shot(w, `overview-${scheme}`);
+      await w.page.click('#gallery button[data-example="capture"]');
+      await graphReady(w.page);
+      await w.page.click('#graph g.node[data-bdf="0000:02:01.0"]');
+      await shot(w, `capture-${scheme}`);
+      expect(await w.page.getAttribute("html", "data-theme")).toBe(scheme);
+    }
+  });
 });
 
 afterAll(async () => {

@@ -110,6 +110,8 @@ function setupInput(): void {
 
 function refresh(opts: { layout?: boolean } = {}): void {
   if (!loaded) return;
+  // views are redrawn: keep the keyboard focus on the control that had it
+  const focused = document.activeElement?.id;
   analysis = analyse(loaded, state.whatif, ACS_FLAG_NAMES);
   document.body.dataset["state"] = "loaded";
   renderSource();
@@ -119,6 +121,7 @@ function refresh(opts: { layout?: boolean } = {}): void {
   renderPlan();
   if (opts.layout !== false) void renderGraph();
   saveHash();
+  if (focused) document.getElementById(focused)?.focus();
 }
 
 function saveHash(): void {
@@ -196,7 +199,8 @@ function setupGroupControls(): void {
 
 function memberMatches(m: MemberJson, q: string): boolean {
   if (q === "") return true;
-  const hay = `${m.bdf} ${m.className} ${m.vendor}:${m.device} ${m.kind} ${m.driver ?? ""}`.toLowerCase();
+  const key = classKey(classOfMember(m));
+  const hay = `${m.bdf} ${m.className} ${m.vendor}:${m.device} ${m.kind} ${m.driver ?? ""} ${key} ${CLASS_FILTERS.find(([k]) => k === key)![1]}`.toLowerCase();
   return q
     .toLowerCase()
     .split(/\s+/)
