@@ -1,10 +1,12 @@
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { looksLikeCapture } from "../core/capture/index.js";
 import { fileURLToPath } from "node:url";
 import type { YamlProblem } from "../core/design/yaml-source.js";
-import { isArchiveBytes, snapshotFromText, yamlProblemText } from "../core/sources/from-input.js";
+import { snapshotFromText, yamlProblemText } from "../core/sources/from-input.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
-import { decodeArchive, readSource } from "./sysfs/archive.js";
+import { readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
@@ -33,17 +35,33 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   const st = await stat(source).catch((err: unknown) => {
     throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
   });
-  if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  if (st.isDirectory() || looksLikeCapture(await readHead(source))) {
+    return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  }
   const bytes = await readFile(source).then(
     (b) => new Uint8Array(b),
     (err: unknown) => {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  if (isArchiveBytes(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   const r = snapshotFromText(new TextDecoder("utf-8").decode(bytes), source);
   if (!r.ok) throw new InputError(r.message);
   return { snapshot: r.snapshot, label: source };
+}
+
+/** the first 512 bytes of a file: enough to tell a capture archive from text */
+async function readHead(file: string): Promise<Uint8Array> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, "r");
+    const buf = new Uint8Array(512);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (err) {
+    throw new SourceError(file, systemErrorText(err));
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** one line for the first problem of a YAML input, counting the rest */

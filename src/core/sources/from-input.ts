@@ -3,19 +3,40 @@
  * page: tells lspci output from a design YAML, and words every problem as
  * the same single line (`label:line: what is wrong; what to do`).
  */
+import { strFromU8 } from "fflate";
+import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js";
 import { snapshotFromDesign } from "../design/from-design.js";
 import { yamlHasKey } from "../design/yaml-source.js";
 import type { YamlProblem } from "../design/yaml-source.js";
-import { asciiText } from "../fs/file-tree.js";
 import { looksLikeLspci, snapshotFromLspci } from "../lspci/index.js";
+import { snapshotFromSysfs } from "./from-sysfs.js";
 import type { Snapshot } from "./snapshot.js";
 
 export type InputResult = { readonly ok: true; readonly snapshot: Snapshot } | { readonly ok: false; readonly message: string };
 
-/** gzip, or a tar header ("ustar" at 257): a capture archive */
-export function isArchiveBytes(bytes: Uint8Array): boolean {
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+/** what every unreadable-source message ends with */
+export const SOURCE_HINT = "pass a capture made by 'iommu-atlas capture' or scripts/capture.sh";
+
+/** `label: what is wrong; what to do` for a capture archive that cannot be read */
+export function captureErrorText(label: string, err: CaptureError): string {
+  return `${label}: ${err.detail}; ${SOURCE_HINT}`;
+}
+
+/** a capture archive (.tar, .tar.gz) held in memory, with the CLI's limits and messages */
+export function snapshotFromArchive(bytes: Uint8Array, label: string): InputResult {
+  try {
+    return { ok: true, snapshot: snapshotFromSysfs(readCapture(bytes)) };
+  } catch (err) {
+    if (err instanceof CaptureError) return { ok: false, message: captureErrorText(label, err) };
+    throw err;
+  }
+}
+
+/** any input file's bytes: a capture archive, lspci output or a design, told apart by content */
+export function snapshotFromBytes(bytes: Uint8Array, label: string): InputResult {
+  if (looksLikeCapture(bytes.subarray(0, 512))) return snapshotFromArchive(bytes, label);
+  // UTF-8, bad sequences replaced (fflate uses the platform decoder when there is one)
+  return snapshotFromText(strFromU8(bytes), label);
 }
 
 /** one line for the first problem of a YAML input, counting the rest */

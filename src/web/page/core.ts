@@ -27,5 +27,6 @@ export { formatKernel } from "../../core/kernel/version.js";
 export { formatSplitCaveat, formatUnknownAcsDependency } from "../../core/messages.js";
 export { acsFlagsText, className, functionKindName, hex4 } from "../../core/names.js";
 export { ACS_FLAG_NAMES } from "../../core/regs/acs.js";
-export { isArchiveBytes, snapshotFromText } from "../../core/sources/from-input.js";
+export { looksLikeCapture } from "../../core/capture/index.js";
+export { snapshotFromBytes, snapshotFromText } from "../../core/sources/from-input.js";
 export { busKey, devId, formatRid } from "../../core/topology/address.js";

@@ -7,16 +7,15 @@ import {
   explainToJson,
   formatKernel,
   groupsToJson,
-  isArchiveBytes,
   parseCmdline,
   parseKernelVersion,
   plan as planApi,
   predict,
+  snapshotFromBytes,
   snapshotFromText,
   whatIfToJson,
 } from "./core.js";
 import type { ExplainJson, GroupsJson, PredictOptions, Prediction, Snapshot, WhatIfJson } from "./core.js";
-import { readArchive } from "./archive.js";
 import type { WhatIfState } from "./state.js";
 import { whatIfActive } from "./state.js";
 
@@ -30,8 +29,8 @@ export type LoadResult = { readonly ok: true; readonly loaded: Loaded } | { read
 
 /** the same reading and one-line messages as the CLI's loadSource, for bytes the user gave */
 export function loadBytes(bytes: Uint8Array, label: string): LoadResult {
-  if (isArchiveBytes(bytes)) return readArchive(bytes, label);
-  return loadText(new TextDecoder("utf-8").decode(bytes), label);
+  const r = snapshotFromBytes(bytes, label);
+  return r.ok ? { ok: true, loaded: { snapshot: r.snapshot, label } } : { ok: false, message: r.message };
 }
 
 export function loadText(text: string, label: string): LoadResult {

@@ -4,7 +4,7 @@
  * the URL fragment; every view is drawn from the current analysis.
  */
 import "./style.css";
-import { ACS_FLAG_NAMES, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
+import { ACS_FLAG_NAMES, looksLikeCapture, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
 import type { GroupsJson, MemberJson } from "./core.js";
 import { analyse, checkPlanText, explain, loadBytes, loadText, sourceParams } from "./engine.js";
 import type { Analysis, Loaded, LoadResult } from "./engine.js";
@@ -69,8 +69,7 @@ function readFile(file: File): void {
       byId("input-error").textContent = r.message;
       return;
     }
-    const isText = !(bytes[0] === 0x1f && bytes[1] === 0x8b) && !r.loaded.snapshot.source.startsWith("sysfs");
-    setInput(isText ? { kind: "text", name: file.name, text: new TextDecoder().decode(bytes) } : { kind: "bytes", name: file.name, data: toBase64(bytes) });
+    setInput(!looksLikeCapture(bytes.subarray(0, 512)) ? { kind: "text", name: file.name, text: new TextDecoder().decode(bytes) } : { kind: "bytes", name: file.name, data: toBase64(bytes) });
   });
 }
 
