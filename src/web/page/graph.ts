@@ -12,7 +12,7 @@ import type { PciFunction, Prediction } from "./core.js";
 import { s } from "./dom.js";
 import { groupColour, groupTextColour } from "./palette.js";
 
-const FN_W = 270;
+const FN_W = 256;
 const FN_H = 62;
 const BUS_W = 150;
 const BUS_H = 30;
@@ -21,13 +21,15 @@ export const COLLAPSE_ABOVE = 200;
 
 interface VNode {
   readonly id: string;
-  readonly kind: "bus" | "fn" | "switch";
+  readonly kind: "bus" | "fn" | "switch" | "rid";
   readonly fn: PciFunction | undefined;
   /** for a closed switch: functions hidden below it */
   readonly hidden: number;
   readonly hiddenGroups: number;
   readonly width: number;
   readonly height: number;
+  /** for a requester ID no function owns */
+  readonly rid?: number;
 }
 
 export interface GraphInput {
@@ -124,14 +126,16 @@ export interface DrawnGraph {
   readonly nodeCount: number;
 }
 
-function acsLine(fn: PciFunction): string | undefined {
-  if (fn.acs.state === "present") return `ACS ${acsFlagsText(fn.acs.cap, fn.acs.ctrl) || "(no flags)"}`;
+/** the ACS line of a port: capability bits with the control value the prediction uses (captured, or as the kernel enables it at boot) */
+function acsLine(p: Prediction, fn: PciFunction): string | undefined {
+  if (fn.acs.state === "present") return `ACS ${acsFlagsText(fn.acs.cap, p.ctrl.ctrl.get(fn.bdf) ?? fn.acs.ctrl) || "(no flags)"}`;
   if (fn.acs.state === "unknown") return fn.bridgeKind ? "ACS unknown (not captured)" : undefined;
   return fn.bridgeKind && fn.isPcie ? "no ACS capability" : undefined;
 }
 
-function label(fn: PciFunction, group: number | undefined): string {
-  return `${fn.bdf}, ${className(fn.classCode)} [${hex4(fn.vendor)}:${hex4(fn.device)}], ${functionKindName(fn)}, ${group === undefined ? "no IOMMU group" : `IOMMU group ${group}`}${acsLine(fn) ? `, ${acsLine(fn)}` : ""}`;
+function label(p: Prediction, fn: PciFunction, group: number | undefined): string {
+  const acs = acsLine(p, fn);
+  return `${fn.bdf}, ${className(fn.classCode)} [${hex4(fn.vendor)}:${hex4(fn.device)}], ${functionKindName(fn)}, ${group === undefined ? "no IOMMU group" : `IOMMU group ${group}`}${acs ? `, ${acs}` : ""}`;
 }
 
 const short = (bdf: string): string => bdf.replace(/^0000:/, "");
@@ -139,6 +143,34 @@ const short = (bdf: string): string => bdf.replace(/^0000:/, "");
 export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<DrawnGraph> {
   const p = input.prediction;
   const { nodes, edges, shownAs } = visibleTree(input);
+  // DMA aliases of the visible functions; a requester ID no function owns (an NTB proxy ID, a phantom
+  // function) becomes a small node of its own, placed by the layout right of the function
+  const ridOwner = new Map<string, string>();
+  for (const fn of p.topology.functions.values()) ridOwner.set(`${fn.segment}:${devId(fn.bus, fn.devfn)}`, fn.bdf);
+  const aliasEdges: { from: string; to: string; cause: string; title: string }[] = [];
+  const layoutEdges: [string, string][] = [...edges];
+  for (const n of [...nodes]) {
+    if (n.kind !== "fn") continue;
+    const fn = n.fn!;
+    for (const a of dmaAliases(p.topology, p.props, fn)) {
+      if (a.cause === "own") continue;
+      const what = a.cause === "quirk" ? `quirk ${a.source}` : a.cause === "bridge" ? `via ${a.rule} ${short(a.via)}` : `VMD ${short(a.via)}`;
+      const title = `${short(fn.bdf)}: DMA alias ${formatRid(a.rid)} (${what})`;
+      const ownerBdf = a.cause === "quirk" ? ridOwner.get(`${fn.segment}:${a.rid}`) : a.via;
+      const owner = ownerBdf !== undefined ? shownAs.get(ownerBdf) : undefined;
+      if (owner === n.id) continue;
+      if (owner !== undefined) {
+        aliasEdges.push({ from: n.id, to: owner, cause: a.cause, title });
+        continue;
+      }
+      const id = `rid:${fn.segment}:${a.rid}`;
+      if (!nodes.some((x) => x.id === id)) {
+        nodes.push({ id, kind: "rid", fn: undefined, hidden: 0, hiddenGroups: 0, width: 110, height: 22, rid: a.rid });
+        layoutEdges.push([n.id, id]);
+      }
+      aliasEdges.push({ from: n.id, to: id, cause: a.cause, title });
+    }
+  }
   const graph: ElkNode = {
     id: "root",
     layoutOptions: {
@@ -146,19 +178,19 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
       "elk.direction": "RIGHT",
       "elk.edgeRouting": "ORTHOGONAL",
       "elk.layered.mergeEdges": "true",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "48",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "40",
       "elk.spacing.nodeNode": "10",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
       "elk.padding": "[top=16,left=16,bottom=16,right=16]",
     },
     children: nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
-    edges: edges.map(([a, b], i): ElkExtendedEdge => ({ id: `e${i}`, sources: [a], targets: [b] })),
+    edges: layoutEdges.map(([a, b], i): ElkExtendedEdge => ({ id: `e${i}`, sources: [a], targets: [b] })),
   };
   const laid = await elk.layout(graph);
   const pos = new Map<string, { x: number; y: number; w: number; h: number }>();
   for (const c of laid.children ?? []) pos.set(c.id, { x: c.x ?? 0, y: c.y ?? 0, w: c.width ?? 0, h: c.height ?? 0 });
-  const width = Math.ceil((laid.width ?? 0) + 120);
-  const height = Math.ceil(laid.height ?? 0);
+  const width = Math.ceil(laid.width ?? 0);
+  const height = Math.ceil((laid.height ?? 0) + 40);
 
   const svg = s("svg", {
     xmlns: "http://www.w3.org/2000/svg",
@@ -173,11 +205,12 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
     s(
       "defs",
       {},
-      s("marker", { id: "alias-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z", class: "alias-head" })),
+      s("marker", { id: "alias-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "11", markerHeight: "11", markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, s("path", { d: "M0,0 L10,5 L0,10 z", class: "alias-head" })),
     ),
   );
   const edgeLayer = s("g", { class: "tree-edges", "aria-hidden": "true" });
   for (const e of laid.edges ?? []) {
+    if (e.targets[0]?.startsWith("rid:")) continue;
     for (const sec of e.sections ?? []) {
       const pts = [sec.startPoint, ...(sec.bendPoints ?? []), sec.endPoint];
       edgeLayer.append(s("path", { d: pts.map((q, i) => `${i ? "L" : "M"}${q.x},${q.y}`).join(" "), class: "tree-edge" }));
@@ -189,6 +222,12 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
   const nodeLayer = s("g", { class: "nodes" });
   for (const n of nodes) {
     const q = pos.get(n.id)!;
+    if (n.kind === "rid") {
+      nodeLayer.append(
+        s("g", { class: "rid", transform: `translate(${q.x},${q.y})` }, s("rect", { width: q.w, height: q.h, rx: 3, class: "phantom" }), s("text", { x: 8, y: 15, class: "phantom-text" }, `RID ${formatRid(n.rid!)} (no function)`)),
+      );
+      continue;
+    }
     if (n.kind === "bus") {
       nodeLayer.append(
         s("g", { class: "bus", transform: `translate(${q.x},${q.y})` }, s("rect", { width: q.w, height: q.h, rx: 4, class: "bus-box" }), s("text", { x: 10, y: 20, class: "bus-text" }, `root bus ${n.id.slice(4)}`)),
@@ -208,14 +247,14 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
       role: "button",
       "data-bdf": fn.bdf,
       "data-group": group ?? "none",
-      "aria-label": n.kind === "switch" ? `${label(fn, group)}; switch closed, ${n.hidden} functions hidden; press Enter to open` : label(fn, group),
+      "aria-label": n.kind === "switch" ? `${label(p, fn, group)}; switch closed, ${n.hidden} functions hidden; press Enter to open` : label(p, fn, group),
     });
     g.append(s("rect", { width: q.w, height: q.h, rx: 5, class: "box" }));
     g.append(s("rect", { width: 8, height: q.h, rx: 2, fill: group === undefined ? "none" : groupColour(group), class: "stripe" }));
     g.append(s("text", { x: 16, y: 18, class: "t1" }, short(fn.bdf)));
     g.append(s("text", { x: 16, y: 34, class: "t2" }, className(fn.classCode)));
     g.append(s("text", { x: 16, y: 50, class: "t2" }, `[${hex4(fn.vendor)}:${hex4(fn.device)}] ${functionKindName(fn)}`));
-    const acs = acsLine(fn);
+    const acs = acsLine(p, fn);
     if (n.kind === "switch") {
       g.append(s("text", { x: 16, y: 66, class: "t3" }, `▸ ${n.hidden} functions below, ${n.hiddenGroups} groups (Enter opens)`));
     } else if (acs) {
@@ -240,41 +279,26 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
     nodeLayer.append(g);
   }
 
-  // DMA aliases: own edges from the function to whoever's requester ID it uses
+  // DMA aliases, drawn above the tree: into the bottom of the node that owns the requester ID
   const aliasLayer = s("g", { class: "alias-edges" });
-  const ridOwner = new Map<string, string>();
-  for (const fn of p.topology.functions.values()) ridOwner.set(`${fn.segment}:${devId(fn.bus, fn.devfn)}`, fn.bdf);
-  let phantomY = 0;
-  for (const n of nodes) {
-    if (n.kind !== "fn") continue;
-    const fn = n.fn!;
-    const from = pos.get(n.id)!;
-    for (const a of dmaAliases(p.topology, p.props, fn)) {
-      if (a.cause === "own") continue;
-      const targetBdf = a.cause === "quirk" ? ridOwner.get(`${fn.segment}:${a.rid}`) : a.via;
-      const target = targetBdf !== undefined ? shownAs.get(targetBdf) : undefined;
-      const what = a.cause === "quirk" ? `quirk ${a.source}` : a.cause === "bridge" ? `via ${a.rule} ${short(a.via)}` : `VMD ${short(a.via)}`;
-      const text = `DMA alias ${formatRid(a.rid)} (${what})`;
-      let to: { x: number; y: number };
-      if (target !== undefined && target !== n.id) {
-        const tp = pos.get(target)!;
-        to = { x: tp.x + tp.w, y: tp.y + tp.h / 2 };
-      } else {
-        // a requester ID no function owns (phantom or NTB proxy): its own small box beside the function
-        const px = from.x + from.w + 20;
-        const py = from.y + phantomY;
-        phantomY = (phantomY + 22) % 66;
-        aliasLayer.append(s("rect", { x: px, y: py, width: 92, height: 18, rx: 3, class: "phantom" }), s("text", { x: px + 6, y: py + 13, class: "phantom-text" }, `RID ${formatRid(a.rid)}`));
-        to = { x: px, y: py + 9 };
-      }
-      const x0 = from.x + from.w;
-      const y0 = from.y + from.h / 2 + 6;
-      const bulge = Math.max(40, Math.abs(to.x - x0) / 3);
-      const path = s("path", { d: `M${x0},${y0} C${x0 + bulge},${y0} ${to.x + bulge},${to.y} ${to.x},${to.y}`, class: `alias-edge alias-${a.cause}`, "marker-end": "url(#alias-arrow)" }, s("title", {}, `${short(fn.bdf)}: ${text}`));
-      aliasLayer.append(path);
+  for (const e of aliasEdges) {
+    const f = pos.get(e.from)!;
+    const t = pos.get(e.to)!;
+    let d: string;
+    if (e.to.startsWith("rid:")) {
+      const x0 = f.x + f.w;
+      const y0 = f.y + f.h / 2;
+      d = `M${x0},${y0} C${x0 + 24},${y0} ${t.x - 24},${t.y + t.h / 2} ${t.x - 2},${t.y + t.h / 2}`;
+    } else {
+      const x0 = f.x;
+      const y0 = f.y + f.h * 0.7;
+      const x1 = t.x + t.w / 2;
+      const y1 = t.y + t.h;
+      d = `M${x0},${y0} C${x0 - 40},${y0 + 24} ${x1},${y1 + 36} ${x1},${y1 + 2}`;
     }
+    aliasLayer.append(s("path", { d, class: `alias-edge alias-${e.cause}`, "marker-end": "url(#alias-arrow)", "data-from": e.from, "data-to": e.to }, s("title", {}, e.title)));
   }
-  svg.append(aliasLayer);
   svg.append(nodeLayer);
+  svg.append(aliasLayer);
   return { svg, nodeCount: nodes.length };
 }
