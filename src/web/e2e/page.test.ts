@@ -217,6 +217,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await w.page.click('#graph g.node[data-bdf="0000:04:00.0"]');
     await w.page.click("#assign");
     await w.page.fill("#search", "nvme");
+    await w.page.click("#share"); // writes the state into the fragment at once
     const url = await w.page.evaluate(() => (globalThis as unknown as { location: { href: string } }).location.href);
     expect(url).toMatch(/#s=[A-Za-z0-9_-]+$/);
     const before = {

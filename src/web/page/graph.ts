@@ -111,7 +111,7 @@ function visibleTree(input: GraphInput): { nodes: VNode[]; edges: [string, strin
     }
     for (const c of children.get(id) ?? []) walk(c, id);
   };
-  for (const r of roots) walk(r, undefined);
+  for (const r of [...roots].sort()) walk(r, undefined);
   return { nodes, edges, shownAs };
 }
 
@@ -120,6 +120,11 @@ type ElkCtor = new () => { layout(graph: ElkNode): Promise<ElkNode> };
 const ns = elkModule as unknown as { default?: ElkCtor | { default?: ElkCtor } };
 const ELK: ElkCtor = typeof ns.default === "function" ? ns.default : (ns.default as { default: ElkCtor }).default;
 const elk = new ELK();
+
+/** lays out a tiny graph once the page is idle, so the first real layout does not pay elkjs's start-up */
+export function warmUpLayout(): void {
+  void elk.layout({ id: "warm", children: [{ id: "a", width: 10, height: 10 }, { id: "b", width: 10, height: 10 }], edges: [{ id: "e", sources: ["a"], targets: ["b"] }] });
+}
 
 export interface DrawnGraph {
   readonly svg: SVGSVGElement;
@@ -139,6 +144,9 @@ function label(p: Prediction, fn: PciFunction, group: number | undefined): strin
 }
 
 const short = (bdf: string): string => bdf.replace(/^0000:/, "");
+
+/** a box line cut to its width (the full text is in the box's label and the panel) */
+const fit = (text: string, max = 40): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<DrawnGraph> {
   const p = input.prediction;
@@ -181,6 +189,10 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
       "elk.layered.spacing.nodeNodeBetweenLayers": "40",
       "elk.spacing.nodeNode": "10",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+      // a tree needs little crossing minimisation: one pass keeps large machines fast (docs/web.md)
+      "elk.layered.thoroughness": "1",
+      "elk.layered.crossingMinimization.greedySwitch.type": "OFF",
+      "elk.layered.nodePlacement.strategy": "SIMPLE",
       "elk.padding": "[top=16,left=16,bottom=16,right=16]",
     },
     children: nodes.map((n) => ({ id: n.id, width: n.width, height: n.height })),
@@ -252,8 +264,9 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
     g.append(s("rect", { width: q.w, height: q.h, rx: 5, class: "box" }));
     g.append(s("rect", { width: 8, height: q.h, rx: 2, fill: group === undefined ? "none" : groupColour(group), class: "stripe" }));
     g.append(s("text", { x: 16, y: 18, class: "t1" }, short(fn.bdf)));
-    g.append(s("text", { x: 16, y: 34, class: "t2" }, className(fn.classCode)));
-    g.append(s("text", { x: 16, y: 50, class: "t2" }, `[${hex4(fn.vendor)}:${hex4(fn.device)}] ${functionKindName(fn)}`));
+    g.append(s("text", { x: 16, y: 34, class: "t2" }, fit(className(fn.classCode))));
+    g.append(s("text", { x: 16, y: 50, class: "t2" }, fit(`[${hex4(fn.vendor)}:${hex4(fn.device)}] ${functionKindName(fn)}`)));
+    g.append(s("title", {}, label(p, fn, group)));
     const acs = acsLine(p, fn);
     if (n.kind === "switch") {
       g.append(s("text", { x: 16, y: 66, class: "t3" }, `▸ ${n.hidden} functions below, ${n.hiddenGroups} groups (Enter opens)`));

@@ -10,7 +10,7 @@ import { analyse, checkPlanText, explain, loadBytes, loadText, sourceParams } fr
 import type { Analysis, Loaded, LoadResult } from "./engine.js";
 import { EXAMPLES } from "./examples.js";
 import { byId, copyButton, download, h } from "./dom.js";
-import { drawGraph, switchesClosedByDefault } from "./graph.js";
+import { drawGraph, switchesClosedByDefault, warmUpLayout } from "./graph.js";
 import { exportPng, exportSvg } from "./export.js";
 import { groupColour, groupTextColour } from "./palette.js";
 import { decodeState, encodeState, fromBase64, toBase64 } from "./share.js";
@@ -56,6 +56,7 @@ function setInput(input: InputState, keep: Partial<PageState> = {}): void {
   }
   byId("input-error").textContent = "";
   loaded = r.loaded;
+  listAll = false;
   state = { ...INITIAL, input, ...keep };
   refresh();
   status(`read ${loaded.label}: ${loaded.snapshot.topology.functions.size} functions in ${(performance.now() - t0).toFixed(0)} ms`);
@@ -123,9 +124,28 @@ function refresh(opts: { layout?: boolean } = {}): void {
   if (focused) document.getElementById(focused)?.focus();
 }
 
+/** browsers cut addresses beyond about 2 MB; larger inputs are not put in the link */
+const MAX_LINK = 1_500_000;
+let hashTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** writes the state into the fragment now; false when it is too large for a link */
+function writeHash(): boolean {
+  clearTimeout(hashTimer);
+  hashTimer = undefined;
+  if (state.input.kind === "none") return true;
+  const hash = encodeState(state);
+  if (hash.length > MAX_LINK) {
+    history.replaceState(null, "", "#");
+    return false;
+  }
+  history.replaceState(null, "", hash);
+  return true;
+}
+
+/** the fragment follows the state shortly after each change (compressing a large input takes a moment) */
 function saveHash(): void {
-  if (state.input.kind === "none") return;
-  history.replaceState(null, "", encodeState(state));
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(writeHash, 250);
 }
 
 function renderSource(): void {
@@ -211,6 +231,10 @@ function classOfMember(m: MemberJson): number {
   return analysis!.prediction.topology.functions.get(m.bdf)?.classCode ?? 0;
 }
 
+/** large machines: the list shows this many groups until asked for all (search and filters see every group) */
+const LIST_LIMIT = 300;
+let listAll = false;
+
 function renderGroups(): void {
   const a = analysis!;
   const list = byId("group-list");
@@ -222,6 +246,7 @@ function renderGroups(): void {
     const members = g.members.filter((m) => !hidden.has(classKey(classOfMember(m))) && memberMatches(m, q));
     if (members.length === 0) continue;
     shown++;
+    if (shown > LIST_LIMIT && !listAll && !members.some((m) => m.bdf === state.selected)) continue;
     const changed = g.members.some((m) => a.changed.has(m.bdf));
     const head = h(
       "h3",
@@ -250,8 +275,16 @@ function renderGroups(): void {
     if (q !== "" && !u.bdf.includes(q)) continue;
     items.push(h("li", { class: "group ungrouped" }, h("h3", { class: "group-head" }, `${u.bdf.replace(/^0000:/, "")}: ${u.text}`)));
   }
+  if (shown > LIST_LIMIT && !listAll) {
+    const more = h("button", { type: "button", id: "list-all" }, `Show all ${shown} groups`);
+    more.addEventListener("click", () => {
+      listAll = true;
+      renderGroups();
+    });
+    items.push(h("li", { class: "group more" }, `${shown - LIST_LIMIT} more groups match; search narrows them. `, more));
+  }
   list.replaceChildren(...items);
-  byId("group-count").textContent = `${shown} of ${a.groups.groups.length} groups shown`;
+  byId("group-count").textContent = `${shown} of ${a.groups.groups.length} groups match`;
 }
 
 function colourBadge(el: HTMLElement, group: number): void {
@@ -553,7 +586,10 @@ function renderCheck(c: import("./core.js").plan.CheckJson): HTMLElement[] {
 
 function setupTop(): void {
   byId("share").addEventListener("click", () => {
-    saveHash();
+    if (!writeHash()) {
+      status("this input is too large for a link (browsers cut addresses near 2 MB); share the file instead");
+      return;
+    }
     void navigator.clipboard?.writeText(location.href).then(
       () => status("share link copied: the input travels inside the link, nothing is uploaded"),
       () => status("copy the address bar: the input travels inside the link"),
@@ -613,7 +649,9 @@ function start(): void {
     setInput(shared.input, { whatif: shared.whatif, selected: shared.selected, search: shared.search, hidden: shared.hidden, toggled: shared.toggled, plan: shared.plan });
     return;
   }
-  void preload();
+  void preload().then((preloaded) => {
+    if (!preloaded) setTimeout(warmUpLayout, 50);
+  });
 }
 
 start();

@@ -23,7 +23,7 @@ export function fromBase64(text: string): Uint8Array {
 }
 
 export function encodeState(state: PageState): string {
-  const packed = deflateSync(strToU8(JSON.stringify({ v: 1, ...state })), { level: 9 });
+  const packed = deflateSync(strToU8(JSON.stringify({ v: 1, ...state })), { level: 6 });
   return PREFIX + toBase64(packed).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
