@@ -118,6 +118,37 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await paste(w, text);
     await w.page.waitForSelector("#input-error:not(:empty)");
     expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`).toBe(r.err.replace(file, "pasted text"));
+
+    // a capture archive through the file picker, then a damaged one: the CLI's groups, then the CLI's message
+    const capture = EXAMPLE("captures/pcie-pci-bridge-alias.sysfs.tar.gz");
+    await w.page.setInputFiles("#file", capture);
+    await graphReady(w.page);
+    expect(await shownGroups(w.page)).toEqual(membership(JSON.parse((await cli(["groups", "--json", capture])).out) as GroupsJsonLike));
+    const bytes = readFileSync(capture);
+    const broken = path.join(dir, "broken.tar.gz");
+    writeFileSync(broken, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const rb = await cli(["groups", broken]);
+    expect(rb.code).toBe(2);
+    await w.page.setInputFiles("#file", broken);
+    await w.page.waitForSelector("#input-error:not(:empty)");
+    expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`).toBe(rb.err.replace(broken, "broken.tar.gz"));
+  });
+
+  it("exports the graph as SVG and PNG", async () => {
+    const w = await fresh();
+    await w.page.click('#gallery button[data-example="capture"]');
+    await graphReady(w.page);
+    const [svgDl] = await Promise.all([w.page.waitForEvent("download"), w.page.click("#export-svg")]);
+    const svg = readFileSync((await svgDl.path())!, "utf8");
+    expect(svgDl.suggestedFilename()).toBe("topology.svg");
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain("<style>");
+    for (const id of ["G4", "02:01.0", "alias-edge"]) expect(svg).toContain(id);
+    const [pngDl] = await Promise.all([w.page.waitForEvent("download"), w.page.click("#export-png")]);
+    const png = readFileSync((await pngDl.path())!);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(png.readUInt32BE(16)).toBeGreaterThan(400); // width from the IHDR chunk
+    ownOriginOnly(w);
   });
 
   it("clicking a function shows the engine's explanation steps, as 'iommu-atlas explain' gives them", async () => {

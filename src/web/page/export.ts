@@ -3,18 +3,16 @@
  * for the current theme), and a PNG rendered from it on a canvas. Both
  * stay in the browser (object URLs).
  */
+import graphCss from "./graph.css?raw";
+
 const GRAPH_VARS = ["--bg", "--fg", "--muted", "--card", "--border", "--edge", "--alias", "--focus", "--warn", "--changed"];
 
 function standalone(svg: SVGSVGElement): string {
   const copy = svg.cloneNode(true) as SVGSVGElement;
   const css = getComputedStyle(document.documentElement);
   const vars = GRAPH_VARS.map((v) => `${v}:${css.getPropertyValue(v).trim()}`).join(";");
-  const rules: string[] = [];
-  for (const sheet of document.styleSheets) {
-    for (const rule of sheet.cssRules) if (rule.cssText.includes(".topology")) rules.push(rule.cssText);
-  }
   const style = document.createElementNS("http://www.w3.org/2000/svg", "style");
-  style.textContent = `svg{${vars}}\n${rules.join("\n")}`;
+  style.textContent = `svg{${vars}}\n${graphCss}`;
   copy.insertBefore(style, copy.firstChild);
   const bg = document.createElementNS("http://www.w3.org/2000/svg", "rect");
   for (const [k, v] of [["width", "100%"], ["height", "100%"], ["fill", css.getPropertyValue("--bg").trim() || "#fff"]] as const) bg.setAttribute(k, v);

@@ -4,6 +4,7 @@
  * the URL fragment; every view is drawn from the current analysis.
  */
 import "./style.css";
+import "./graph.css";
 import { ACS_FLAG_NAMES, looksLikeCapture, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
 import type { GroupsJson, MemberJson } from "./core.js";
 import { analyse, checkPlanText, explain, loadBytes, loadText, sourceParams } from "./engine.js";
