@@ -143,7 +143,11 @@ export function startServer(opts: ServeOptions): Promise<Running> {
       resolve({
         url: `http://${shown === "::1" ? "[::1]" : shown}:${port}/`,
         server,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections(); // browsers keep connections open
+          }),
       });
     });
   });

@@ -12,9 +12,9 @@ import type { PciFunction, Prediction } from "./core.js";
 import { s } from "./dom.js";
 import { groupColour, groupTextColour } from "./palette.js";
 
-const FN_W = 256;
+const FN_W = 232;
 const FN_H = 62;
-const BUS_W = 150;
+const BUS_W = 132;
 const BUS_H = 30;
 /** above this many functions, switches start closed */
 export const COLLAPSE_ABOVE = 200;
@@ -146,7 +146,7 @@ function label(p: Prediction, fn: PciFunction, group: number | undefined): strin
 const short = (bdf: string): string => bdf.replace(/^0000:/, "");
 
 /** a box line cut to its width (the full text is in the box's label and the panel) */
-const fit = (text: string, max = 40): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+const fit = (text: string, max = 36): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<DrawnGraph> {
   const p = input.prediction;
@@ -186,7 +186,7 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
       "elk.direction": "RIGHT",
       "elk.edgeRouting": "ORTHOGONAL",
       "elk.layered.mergeEdges": "true",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "40",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "30",
       "elk.spacing.nodeNode": "10",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
       // a tree needs little crossing minimisation: one pass keeps large machines fast (docs/web.md)
