@@ -59,7 +59,7 @@ async function shot(w: WatchedPage, name: string): Promise<void> {
   await w.page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_REASON})`, () => {
+describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_REASON})`, { timeout: 180_000 }, () => {
   beforeAll(async () => {
     session = await launch();
   }, 60_000);
@@ -237,6 +237,18 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     expect(findings.map((f) => f!.replace(/^[a-z]+: /, ""))).toEqual(json.findings.map((f) => f.text));
     if (json.actions) expect(await w.page.textContent("#plan-result")).toContain(json.actions.driverctl[0]);
     await shot(w, "plan-light");
+
+    // a pasted plan with a guest's alias request: refused, with check's reasons
+    const withRequest = `${plan}alias_requests:\n  - guest: vm1\n    device: 0000:03:00.0\n    requester_ids: ["04:00.0"]\n    reason: <b>the driver</b> says so\n`;
+    writeFileSync(file, withRequest);
+    const refused = (await cli(["check", file, design])).out.split("\n");
+    const start = refused.findIndex((l) => l.startsWith("refused: "));
+    expect(start).toBeGreaterThan(0);
+    const block = refused.slice(start, refused.indexOf("", start)).map((l) => l.trim());
+    await w.page.fill("#plan-text", withRequest);
+    await w.page.click("#plan-check");
+    const shown = await w.page.$$eval("#plan-result .finding-refused p", (ps) => ps.map((p) => p.textContent!.trim()));
+    expect(shown).toEqual(block);
   });
 
   it("a shared link reopens the same machine, what-if, selection and plan", async () => {

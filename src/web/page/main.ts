@@ -66,12 +66,8 @@ function setInput(input: InputState, keep: Partial<PageState> = {}): void {
 function readFile(file: File): void {
   void file.arrayBuffer().then((buf) => {
     const bytes = new Uint8Array(buf);
-    const r = loadBytes(bytes, file.name);
-    if (!r.ok) {
-      byId("input-error").textContent = r.message;
-      return;
-    }
-    setInput(!looksLikeCapture(bytes.subarray(0, 512)) ? { kind: "text", name: file.name, text: new TextDecoder().decode(bytes) } : { kind: "bytes", name: file.name, data: toBase64(bytes) });
+    // text stays text in the state (and in a shared link); an archive travels as base64
+    setInput(looksLikeCapture(bytes.subarray(0, 512)) ? { kind: "bytes", name: file.name, data: toBase64(bytes) } : { kind: "text", name: file.name, text: new TextDecoder().decode(bytes) });
   });
 }
 
