@@ -165,6 +165,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await w.page.keyboard.press("ArrowDown");
     await w.page.keyboard.press("Enter");
     expect(await w.page.textContent("#panel .fn-title")).toContain("0000:00:01.0");
+    // and in the graph: arrows move between boxes, Enter explains
+    await w.page.focus('#graph g.node[data-bdf="0000:00:00.0"]');
+    await w.page.keyboard.press("ArrowDown");
+    await w.page.keyboard.press("Enter");
+    expect(await w.page.textContent("#panel .fn-title")).toContain("0000:00:01.0");
     await shot(w, "function-panel-light");
   });
 
@@ -323,6 +328,11 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
       await graphReady(w.page);
       await w.page.click('#graph g.node[data-bdf="0000:02:01.0"]');
       await shot(w, `capture-${scheme}`);
+      await w.page.click('#gallery button[data-example="gpu-behind-switch"]');
+      await graphReady(w.page);
+      await w.page.selectOption("#wi-override", "downstream");
+      await graphReady(w.page);
+      await shot(w, `whatif-${scheme}`);
       expect(await w.page.getAttribute("html", "data-theme")).toBe(scheme);
     }
   });

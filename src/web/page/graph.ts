@@ -280,9 +280,25 @@ export async function drawGraph(input: GraphInput, on: GraphHandlers): Promise<D
     badge.append(s("rect", { width: 38, height: 18, rx: 9, fill: group === undefined ? "none" : groupColour(group), class: group === undefined ? "badge-none" : "badge-box" }));
     badge.append(s("text", { x: 19, y: 13, "text-anchor": "middle", fill: group === undefined ? "currentColor" : groupTextColour(group), class: "badge-text" }, group === undefined ? "—" : `G${group}`));
     g.append(badge);
-    if (input.changed.has(fn.bdf)) g.append(s("text", { x: q.w - 48, y: q.h - 6, "text-anchor": "end", class: "changed-text" }, "changed"));
+    if (input.changed.has(fn.bdf)) g.append(s("text", { x: q.w - 50, y: 19, "text-anchor": "end", class: "changed-text" }, "changed"));
     g.addEventListener("click", () => (n.kind === "switch" && fn.bdf === input.selected ? on.toggleSwitch(fn.bdf) : on.select(fn.bdf)));
     g.addEventListener("keydown", (ev) => {
+      // arrows walk the boxes in drawing order (parents before children), Home/End jump to the ends
+      const moves: Record<string, (list: SVGGElement[], i: number) => number> = {
+        ArrowDown: (_l, i) => i + 1,
+        ArrowRight: (_l, i) => i + 1,
+        ArrowUp: (_l, i) => i - 1,
+        ArrowLeft: (_l, i) => i - 1,
+        Home: () => 0,
+        End: (l) => l.length - 1,
+      };
+      const move = moves[ev.key];
+      if (move) {
+        ev.preventDefault();
+        const list = [...nodeLayer.querySelectorAll<SVGGElement>("g.node")];
+        list[Math.max(0, Math.min(list.length - 1, move(list, list.indexOf(g))))]?.focus();
+        return;
+      }
       if (ev.key === "Enter" || ev.key === " ") {
         ev.preventDefault();
         if (fn.bridgeKind === "upstream-port" && (n.kind === "switch" || fn.bdf === input.selected)) on.toggleSwitch(fn.bdf);

@@ -361,7 +361,10 @@ function setupGraphControls(): void {
 function renderPanel(): void {
   const panel = byId("panel");
   const a = analysis;
-  if (!a || state.selected === undefined) return;
+  if (!a || state.selected === undefined) {
+    panel.replaceChildren(h("p", { class: "help" }, "Select a function in the graph or the list to see why it is in its group."));
+    return;
+  }
   const e = explain(a, state.selected);
   if (!e) {
     panel.replaceChildren(h("p", { class: "error" }, `${a.loaded.label}: has no function ${state.selected}`));
