@@ -1,11 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readCapture } from "../../core/capture/index.js";
+import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { main } from "../main.js";
-import { CSP, WEB_DIR } from "../serve.js";
+import { CSP, WEB_DIR, startServer } from "../serve.js";
 import type { Running } from "../serve.js";
+import { makeFakeSysfs } from "../sysfs/fake-sysfs.js";
 import { recorder } from "../testing.js";
 import { startServe } from "./serve.js";
 
@@ -88,6 +92,32 @@ describe("iommu-atlas serve refuses what it should not do", () => {
     try {
       expect((running.server.address() as AddressInfo).address).toBe("0.0.0.0");
       expect(io.errors()).toMatch(/^iommu-atlas: warning: listening on 0\.0\.0\.0: anyone who can reach this address/);
+    } finally {
+      await running.close();
+    }
+  });
+
+  it.skipIf(!built)("a hostile source name stays an attribute value in the page", async () => {
+    const label = `x"><script>alert(1)</script><img src=x onerror=alert(2)>'`;
+    const running = await startServer({ source: new Uint8Array([1, 2, 3]), label, host: "127.0.0.1", port: 0 });
+    try {
+      const page = (await get((running.server.address() as AddressInfo).port, "/")).body.toString();
+      expect(page).toContain('data-label="x&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;&#60;img src=x onerror=alert(2)&#62;&#39;"');
+      expect(page).not.toContain("<script>alert");
+    } finally {
+      await running.close();
+    }
+  });
+
+  it.skipIf(!built)("a sysfs folder is served as a capture archive the page's reader takes", async () => {
+    const root = mkdtempSync(path.join(tmpdir(), "iommu-atlas-serve-"));
+    const bdfs = await makeFakeSysfs(root);
+    const running = await startServe({ source: root, port: "0" }, recorder());
+    try {
+      const body = (await get((running.server.address() as AddressInfo).port, "/source")).body;
+      expect([body[0], body[1]]).toEqual([0x1f, 0x8b]);
+      const snapshot = snapshotFromSysfs(readCapture(new Uint8Array(body)));
+      expect([...snapshot.topology.functions.keys()].sort()).toEqual([...bdfs].sort());
     } finally {
       await running.close();
     }

@@ -107,6 +107,25 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     expect(w.errors).toEqual([]);
   });
 
+  it("every lspci form the CLI reads (-t, -x…-xxxx, -P, -k, -mm, no root) gives the CLI's groups when pasted", async () => {
+    const dir = path.join(REPO, "src/core/lspci/fixtures/forms");
+    const w = await fresh();
+    for (const name of readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+      const file = path.join(dir, name);
+      const r = await cli(["groups", "--json", file]);
+      await paste(w, readFileSync(file, "utf8"));
+      if (r.code !== 0) {
+        await w.page.waitForSelector("#input-error:not(:empty)");
+        expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`, name).toBe(r.err.replace(file, "pasted text"));
+        continue;
+      }
+      await graphReady(w.page);
+      expect(await w.page.textContent("#input-error"), name).toBe("");
+      expect(await shownGroups(w.page), name).toEqual(membership(JSON.parse(r.out) as GroupsJsonLike));
+    }
+    expect(w.errors).toEqual([]);
+  });
+
   it("bad input gives the CLI's one-line message next to the input", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "iommu-atlas-web-"));
     const text = "hello\nthis is not lspci\n";
