@@ -9,6 +9,7 @@ import type { Snapshot } from "../core/sources/snapshot.js";
 import { readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
+import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
 export interface Loaded {
@@ -44,7 +45,13 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  const r = snapshotFromText(new TextDecoder("utf-8").decode(bytes), source);
+  const text = new TextDecoder("utf-8").decode(bytes);
+  let r = snapshotFromText(text, source);
+  // names without ids (no -nn): read the ids back through pci.ids
+  if (r.ok && r.needsPciIds) {
+    const pciIds = await loadPciIds();
+    if (pciIds) r = snapshotFromText(text, source, { pciIds });
+  }
   if (!r.ok) throw new InputError(r.message);
   return { snapshot: r.snapshot, label: source };
 }

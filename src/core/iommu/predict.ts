@@ -16,6 +16,7 @@ import { NO_ALIAS_PROPS } from "./dma-alias.js";
 import type { AliasProps, PropsLookup } from "./dma-alias.js";
 import { predictGroups } from "./groups.js";
 import type { GroupPrediction } from "./groups.js";
+import { formatLayoutInference } from "../messages.js";
 import { iommuLayout, ivrsSameBusAliases } from "./units.js";
 import type { IommuLayout } from "./units.js";
 
@@ -105,7 +106,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   if (override) warnings.push(...override.warnings);
   const topology = applyAcsEdits(snapshot.topology, opts.acsEdits ?? []);
 
-  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
+  // lspci text never carries the ACPI tables: infer what the platform implies
+  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff, inferPlatform: snapshot.source === "lspci" });
   const acsWanted = !params.iommuOff && layout.units.length > 0;
 
   const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed, ...(opts.aliasQuirks === false && { rows: [] }) });
@@ -163,9 +165,7 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     }),
   );
   const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
-  if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
-  if (layout.kind === "amd-inferred") {
-    warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");
-  }
+  if (layout.kind === "assumed" && !params.iommuOff && !layout.inferences?.length) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
+  for (const i of layout.inferences ?? []) warnings.push(formatLayoutInference(i));
   return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl: { ...ctrl, ctrl: ctrlMap }, acs, groups, warnings };
 }
