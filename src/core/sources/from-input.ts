@@ -8,11 +8,15 @@ import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js
 import { snapshotFromDesign } from "../design/from-design.js";
 import { yamlHasKey } from "../design/yaml-source.js";
 import type { YamlProblem } from "../design/yaml-source.js";
-import { looksLikeLspci, snapshotFromLspci } from "../lspci/index.js";
+import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../lspci/index.js";
+import type { LspciOptions } from "../lspci/index.js";
 import { snapshotFromSysfs } from "./from-sysfs.js";
 import type { Snapshot } from "./snapshot.js";
 
-export type InputResult = { readonly ok: true; readonly snapshot: Snapshot } | { readonly ok: false; readonly message: string };
+export type InputResult =
+  /** needsPciIds: lspci names without numeric ids; reading again with `pciIds` recovers them */
+  | { readonly ok: true; readonly snapshot: Snapshot; readonly needsPciIds?: boolean }
+  | { readonly ok: false; readonly message: string };
 
 /** what every unreadable-source message ends with */
 export const SOURCE_HINT = "pass a capture made by 'iommu-atlas capture' or scripts/capture.sh";
@@ -47,16 +51,16 @@ export function yamlProblemText(file: string, problems: readonly YamlProblem[]):
 }
 
 /** lspci output (any of the forms the reader knows) or a design YAML; `label` names the input in messages */
-export function snapshotFromText(text: string, label: string): InputResult {
+export function snapshotFromText(text: string, label: string, opts: LspciOptions = {}): InputResult {
   if (looksLikeLspci(text)) {
-    const r = snapshotFromLspci(text);
+    const r = snapshotFromLspci(text, opts);
     if (!r.ok) return { ok: false, message: `${label}:${r.line}: ${r.reason}` };
     const notes = [
       ...r.snapshot.notes,
       ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
       ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
     ];
-    return { ok: true, snapshot: { ...r.snapshot, notes } };
+    return { ok: true, snapshot: { ...r.snapshot, notes }, needsPciIds: opts.pciIds === undefined && needsPciIds(r) };
   }
   if (yamlHasKey(text, ["devices"])) {
     const r = snapshotFromDesign(text);
