@@ -13,6 +13,9 @@ import { recorder } from "../../cli/testing.js";
 import { HAVE_CHROMIUM, PAGE_URL, REPO, SKIP_REASON, graphReady, launch, openPage, shownGroups } from "./browser.js";
 import type { Session, WatchedPage } from "./browser.js";
 
+// the CLI prefers the system's pci.ids; the page carries the shipped copy: compare like with like
+process.env["IOMMU_ATLAS_PCI_IDS"] = "bundled";
+
 const CORPUS = path.resolve(REPO, "..", "shared", "corpus", "lspci-vvnn");
 const SHOTS = path.join(REPO, "test-output", "screenshots");
 const EXAMPLE = (p: string) => path.join(REPO, "examples", p);

@@ -11,11 +11,13 @@ import {
   parseKernelVersion,
   plan as planApi,
   predict,
-  snapshotFromBytes,
+  looksLikeCapture,
+  snapshotFromArchive,
   snapshotFromText,
   whatIfToJson,
 } from "./core.js";
 import type { ExplainJson, GroupsJson, PredictOptions, Prediction, Snapshot, WhatIfJson } from "./core.js";
+import { pciNames } from "./pci-names.js";
 import type { WhatIfState } from "./state.js";
 import { whatIfActive } from "./state.js";
 
@@ -29,12 +31,15 @@ export type LoadResult = { readonly ok: true; readonly loaded: Loaded } | { read
 
 /** the same reading and one-line messages as the CLI's loadSource, for bytes the user gave */
 export function loadBytes(bytes: Uint8Array, label: string): LoadResult {
-  const r = snapshotFromBytes(bytes, label);
+  if (!looksLikeCapture(bytes.subarray(0, 512))) return loadText(new TextDecoder("utf-8").decode(bytes), label);
+  const r = snapshotFromArchive(bytes, label);
   return r.ok ? { ok: true, loaded: { snapshot: r.snapshot, label } } : { ok: false, message: r.message };
 }
 
 export function loadText(text: string, label: string): LoadResult {
-  const r = snapshotFromText(text, label);
+  let r = snapshotFromText(text, label);
+  // names without ids (lspci without -nn): read the ids back through pci.ids, as the CLI does
+  if (r.ok && r.needsPciIds) r = snapshotFromText(text, label, { pciIds: pciNames() });
   return r.ok ? { ok: true, loaded: { snapshot: r.snapshot, label } } : { ok: false, message: r.message };
 }
 
@@ -81,7 +86,8 @@ export function analyse(loaded: Loaded, w: WhatIfState, acsNames: readonly (read
   }
   if (!whatIfActive(w) || problem) {
     const p = predict(snapshot, {});
-    return { loaded, prediction: p, options: {}, groups: groupsToJson(snapshot, label, p), whatif: undefined, changed: new Set(), problem };
+    // `groups --json`: names from pci.ids, like the CLI (whatif's JSON carries none)
+    return { loaded, prediction: p, options: {}, groups: groupsToJson(snapshot, label, p, pciNames()), whatif: undefined, changed: new Set(), problem };
   }
   const after: PredictOptions = {
     kernel,

@@ -5,7 +5,7 @@
  */
 import "./style.css";
 import "./graph.css";
-import { ACS_FLAG_NAMES, looksLikeCapture, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
+import { ACS_FLAG_NAMES, looksLikeCapture, lspciName, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
 import type { GroupsJson, MemberJson } from "./core.js";
 import { analyse, checkPlanText, explain, loadBytes, loadText, sourceParams } from "./engine.js";
 import type { Analysis, Loaded, LoadResult } from "./engine.js";
@@ -14,6 +14,7 @@ import { byId, copyButton, download, h } from "./dom.js";
 import { drawGraph, switchesClosedByDefault, warmUpLayout } from "./graph.js";
 import { exportPng, exportSvg } from "./export.js";
 import { groupColour, groupTextColour } from "./palette.js";
+import { pciNames } from "./pci-names.js";
 import { decodeState, encodeState, fromBase64, toBase64 } from "./share.js";
 import { INITIAL, NO_WHATIF, whatIfActive } from "./state.js";
 import type { InputState, PageState, WhatIfState } from "./state.js";
@@ -213,10 +214,15 @@ function setupGroupControls(): void {
   });
 }
 
+/** the lspci name: from the groups JSON, or (what-if JSON has none) from the same database */
+function memberName(m: MemberJson): string {
+  return m.name ?? lspciName(pciNames(), parseInt(m.vendor, 16), parseInt(m.device, 16));
+}
+
 function memberMatches(m: MemberJson, q: string): boolean {
   if (q === "") return true;
   const key = classKey(classOfMember(m));
-  const hay = `${m.bdf} ${m.className} ${m.vendor}:${m.device} ${m.kind} ${m.driver ?? ""} ${key} ${CLASS_FILTERS.find(([k]) => k === key)![1]}`.toLowerCase();
+  const hay = `${m.bdf} ${m.className} ${memberName(m)} ${m.vendor}:${m.device} ${m.kind} ${m.driver ?? ""} ${key} ${CLASS_FILTERS.find(([k]) => k === key)![1]}`.toLowerCase();
   return q
     .toLowerCase()
     .split(/\s+/)
@@ -260,7 +266,7 @@ function renderGroups(): void {
         "button",
         { type: "button", class: `member${m.bdf === state.selected ? " selected" : ""}`, "data-bdf": m.bdf, "aria-current": m.bdf === state.selected ? "true" : undefined },
         h("span", { class: "bdf" }, m.bdf.replace(/^0000:/, "")),
-        ` ${m.className} [${m.vendor}:${m.device}]`,
+        ` ${m.className}: ${memberName(m)} [${m.vendor}:${m.device}]`,
         h("span", { class: "help" }, ` ${m.kind}${m.driver ? `, driver ${m.driver}` : ""}${m.kernelGroup !== null && m.kernelGroup !== g.id ? `, kernel said group ${m.kernelGroup}` : ""}`),
       );
       b.addEventListener("click", () => select(m.bdf));
@@ -650,7 +656,11 @@ function start(): void {
     return;
   }
   void preload().then((preloaded) => {
-    if (!preloaded) setTimeout(warmUpLayout, 50);
+    if (!preloaded)
+      setTimeout(() => {
+        warmUpLayout();
+        pciNames();
+      }, 50);
   });
 }
 
