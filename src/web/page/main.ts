@@ -379,6 +379,7 @@ function renderPanel(): void {
   const fn = a.prediction.topology.functions.get(e.bdf)!;
   const parts: HTMLElement[] = [
     h("h3", { class: "fn-title" }, `${e.bdf}  [${e.vendor}:${e.device}]`),
+    h("p", { class: "fn-name" }, lspciName(pciNames(), fn.vendor, fn.device)),
     h("p", {}, `${e.className}, ${e.kind}${fn.driver ? `, driver ${fn.driver}` : ""}`),
     h("p", { class: "fn-group" }, e.group === null ? "no IOMMU group" : `IOMMU group ${e.group}: ${e.members.join(", ")}`),
     h("h4", {}, "Why"),
