@@ -365,13 +365,28 @@ if [ -d "$root/sys/kernel/iommu_groups" ]; then
   done
 fi
 
+# each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel scans
+# root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
+for rootbus in "$root"/sys/devices/pci[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]; do
+  rel=sys/devices/${rootbus##*/}
+  copy_link "$rel/firmware_node" || continue
+  case $copy_link_target in
+    ../*) node=${copy_link_target#../} ;;
+    *) continue ;;
+  esac
+  case /$node/ in *//* | */./* | */../*) continue ;; esac
+  for f in hid uid path; do copy_file "sys/devices/$node/$f" || :; done
+done
+
 tables=""
 for t in DMAR IVRS; do
   copy_file "sys/firmware/acpi/tables/$t" && tables="$tables $t"
 done
-# never the host name: only these two
+# never the host name: only these (kernel/version and Ubuntu's version_signature name the upstream release)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+copy_file proc/sys/kernel/version
+copy_file proc/version_signature
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc

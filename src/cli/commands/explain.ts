@@ -36,7 +36,7 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
   const lines = [`${s.bold(bdf)}  [${data.vendor}:${data.device}]  ${data.className}  ${s.dim(data.kind)}`];
   lines.push(gid === undefined ? "no IOMMU group" : `group ${gid}: ${data.members.join(", ")}`);
   lines.push("why:");
-  steps.forEach((st, i) => lines.push(`  ${i + 1}. ${st.text}  ${s.dim(`[${st.cite}]`)}`));
+  steps.forEach((st, i) => lines.push(`  ${i + 1}. ${st.text}`, s.dim(`     see ${st.cite}`)));
   lines.push(`DMA requester IDs: ${data.aliases.map((a) => a.text).join(", ")}`);
   if (data.dependsOnUnknownAcs.length) lines.push(s.yellow(formatUnknownAcsDependency(data.dependsOnUnknownAcs)));
   if (members.length > 1) {

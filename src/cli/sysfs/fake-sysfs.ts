@@ -236,6 +236,13 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
     await putAt(root, DEV_MEM_PATH, opts.bar0Base ?? FAKE_BAR0_BASE, bar);
   }
+  // the root bus's ACPI host bridge, with the files a capture keeps (hid, uid, path) and some it does not
+  const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
+  await link(root, "sys/devices/pci0000:00/firmware_node", "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00");
+  await put(root, `${bridge}/hid`, "PNP0A08\n");
+  await put(root, `${bridge}/uid`, "0\n");
+  await put(root, `${bridge}/path`, "\\_SB_.PCI0\n");
+  await put(root, `${bridge}/status`, "15\n");
   await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
   await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");

@@ -45,7 +45,7 @@ export function explainToJson(snapshot: Snapshot, p: Prediction, bdf: string, ba
     kind: functionKindName(fn),
     group: gid ?? null,
     members: [...members].sort(),
-    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf)),
+    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf, p)),
     aliases: dmaAliases(p.topology, p.props, fn).map((a) => ({ ...a, text: formatAlias(a) })),
     splits: splits.map((s) => ({ change: s.change, groupAfter: [...s.groupAfter].sort(), stillReachable: [...s.stillReachable] })),
     noSplit: members.length > 1 && splits.length === 0 ? formatNoSplit(noSplitReason(members.map((m) => p.groups.steps.get(m) ?? []))) : null,

@@ -180,7 +180,7 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await w.page.click('#graph g.node[data-bdf="0000:04:00.0"]');
     const expected = JSON.parse((await cli(["explain", "0000:04:00.0", EXAMPLE("designs/gpu-behind-switch.yaml"), "--json"])).out) as { steps: { text: string; cite: string }[]; aliases: { text: string }[] };
     const steps = await w.page.$$eval("#panel ol.steps li", (lis) => lis.map((li) => li.textContent));
-    expect(steps).toEqual(expected.steps.map((s) => `${s.text} [${s.cite}]`));
+    expect(steps).toEqual(expected.steps.map((s) => `${s.text} see ${s.cite}`));
     expect(await w.page.$$eval("#panel ul.aliases li", (lis) => lis.map((li) => li.textContent))).toEqual(expected.aliases.map((a) => a.text));
     // keyboard: the list moves with arrows and Enter selects
     await w.page.focus('#group-list button.member[data-bdf="0000:00:00.0"]');

@@ -386,7 +386,7 @@ function renderPanel(): void {
     h(
       "ol",
       { class: "steps" },
-      ...e.steps.map((st) => h("li", { "data-code": st.code }, st.text, " ", h("span", { class: "cite" }, `[${st.cite}]`))),
+      ...e.steps.map((st) => h("li", { "data-code": st.code }, st.text, " ", h("span", { class: "cite" }, `see ${st.cite}`))),
     ),
     h("h4", {}, "DMA requester IDs"),
     h("ul", { class: "aliases" }, ...e.aliases.map((al) => h("li", { class: `alias-${al.cause}` }, al.text))),
