@@ -4,9 +4,8 @@
  * web page both call this, so the page shows exactly what the command says.
  */
 import type { PredictOptions } from "../iommu/predict.js";
-import { whatIf } from "../iommu/whatif.js";
+import { whatIf, whatIfSides } from "../iommu/whatif.js";
 import type { GroupChange, WhatIf } from "../iommu/whatif.js";
-import { parseCmdline } from "../kernel/cmdline.js";
 import { formatKernel } from "../kernel/version.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { groupsToJson } from "./groups.js";
@@ -29,17 +28,14 @@ export interface WhatIfJson {
  * both sides to the boot model too.
  */
 export function whatIfToJson(snapshot: Snapshot, label: string, after: PredictOptions, acsText: readonly string[], boot = false): { json: WhatIfJson; result: WhatIf } {
-  const was = parseCmdline(snapshot.cmdline ?? "");
-  const now = after.cmdline !== undefined ? parseCmdline(after.cmdline) : was;
-  const acsParamsChanged = now.disableAcsRedir !== was.disableAcsRedir || now.configAcs !== was.configAcs;
-  const mode = acsParamsChanged || boot ? ("boot" as const) : undefined;
-  const result = whatIf(snapshot, { acsMode: mode }, { ...after, acsMode: mode });
+  const sides = whatIfSides(snapshot, after, boot);
+  const result = whatIf(snapshot, sides.before, sides.after);
   return {
     result,
     json: {
       schema: "iommu-atlas/whatif@1",
       change: { cmdline: after.cmdline ?? null, kernel: after.kernel ? formatKernel(after.kernel) : null, acs: [...acsText] },
-      acsMode: mode ?? "captured",
+      acsMode: sides.boot ? "boot" : "captured",
       before: groupsToJson(snapshot, label, result.before),
       after: groupsToJson(snapshot, label, result.after),
       changes: result.changes,
