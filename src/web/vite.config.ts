@@ -54,6 +54,8 @@ export default defineConfig({
     // elkjs alone is about 1.5 MB
     chunkSizeWarningLimit: 4000,
     rolldownOptions: {
+      // the slow-plugin report is noise on a shared machine
+      checks: { pluginTimings: false },
       output: { format: "iife", entryFileNames: "app.js", assetFileNames: "[name][extname]" },
     },
   },
