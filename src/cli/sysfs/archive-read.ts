@@ -118,8 +118,9 @@ async function readArchive(handle: FileHandle, file: string, onBytes: (n: number
       await ended;
     } catch (err) {
       if (failed === undefined) {
-        const code = (err as { code?: unknown }).code;
-        reader.inflateFailed(err instanceof Error ? err.message : String(err), code === "Z_BUF_ERROR");
+        // worded as the reader's own gzip engine words it, so the CLI and the web page say the same
+        const truncated = (err as { code?: unknown }).code === "Z_BUF_ERROR";
+        reader.inflateFailed(truncated ? "unexpected EOF" : err instanceof Error ? err.message : String(err), truncated);
       }
     }
     if (failed !== undefined) throw failed;

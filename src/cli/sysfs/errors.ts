@@ -1,4 +1,4 @@
-import { SOURCE_HINT } from "../../core/sources/from-input.js";
+import { SOURCE_HINT } from "../../core/sources/source-hint.js";
 
 export { SOURCE_HINT };
 

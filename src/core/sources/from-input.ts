@@ -11,6 +11,7 @@ import type { YamlProblem } from "../design/yaml-source.js";
 import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../lspci/index.js";
 import type { LspciOptions } from "../lspci/index.js";
 import { snapshotFromSysfs } from "./from-sysfs.js";
+import { SOURCE_HINT } from "./source-hint.js";
 import type { Snapshot } from "./snapshot.js";
 
 export type InputResult =
@@ -18,8 +19,7 @@ export type InputResult =
   | { readonly ok: true; readonly snapshot: Snapshot; readonly needsPciIds?: boolean }
   | { readonly ok: false; readonly message: string };
 
-/** what every unreadable-source message ends with */
-export const SOURCE_HINT = "pass a capture made by 'iommu-atlas capture' or scripts/capture.sh";
+export { SOURCE_HINT } from "./source-hint.js";
 
 /** `label: what is wrong; what to do` for a capture archive that cannot be read */
 export function captureErrorText(label: string, err: CaptureError): string {
