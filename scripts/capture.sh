@@ -365,13 +365,30 @@ if [ -d "$root/sys/kernel/iommu_groups" ]; then
   done
 fi
 
+# IOMMU instances: links only (their targets live in sys/devices, outside the subset)
+if [ -d "$root/sys/class/iommu" ]; then
+  mkdir -p "$stage/sys/class/iommu"
+  for inst in "$root"/sys/class/iommu/*; do
+    [ -L "$inst" ] || continue
+    copy_link "sys/class/iommu/${inst##*/}"
+  done
+fi
+
 tables=""
-for t in DMAR IVRS; do
+for t in DMAR IVRS IORT; do
   copy_file "sys/firmware/acpi/tables/$t" && tables="$tables $t"
 done
-# never the host name: only these two
+# the device tree's root compatible: a machine booted from a device tree
+devicetree=0
+copy_file sys/firmware/devicetree/base/compatible && devicetree=1
+# never the host name: only these
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+# the architecture; on the live host, uname -m when the kernel lacks the file
+if ! copy_file proc/sys/kernel/arch && [ -z "$root" ]; then
+  arch=$(uname -m 2>/dev/null) && [ -n "$arch" ] &&
+    mkdir -p "$stage/proc/sys/kernel" && echo "$arch" >"$stage/proc/sys/kernel/arch"
+fi
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc
@@ -386,6 +403,7 @@ else
 fi
 
 if [ -n "$tables" ]; then tables="ACPI$tables"; else tables="no IOMMU ACPI table"; fi
+[ "$devicetree" = 0 ] || tables="$tables, device tree"
 echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU group"), $tables into $out"
 [ "$truncated" -eq 0 ] ||
   warn "note: config space shorter than 256 bytes on $(plural "$truncated" function); not root? run as root for capabilities (ACS, PCIe)"

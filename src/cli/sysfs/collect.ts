@@ -1,4 +1,5 @@
 import { readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { machine } from "node:os";
 import path from "node:path";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
 import { EXCERPT_FILE, EXCERPT_SOURCE_FILE } from "../../core/switchtec/excerpt.js";
@@ -11,9 +12,15 @@ import { zeroDeviceSerial } from "./redact.js";
 export const PCI_DEVICES_DIR = "sys/bus/pci/devices";
 /** one folder per IOMMU group, each with a devices/ folder of links */
 export const IOMMU_GROUPS_DIR = "sys/kernel/iommu_groups";
-/** the IOMMU ACPI tables (Intel VT-d, AMD-Vi) */
-export const IOMMU_ACPI_TABLES = ["DMAR", "IVRS"] as const;
+/** the IOMMU ACPI tables (Intel VT-d, AMD-Vi, Arm SMMU) */
+export const IOMMU_ACPI_TABLES = ["DMAR", "IVRS", "IORT"] as const;
 export const ACPI_TABLES_DIR = "sys/firmware/acpi/tables";
+/** one link per IOMMU instance the kernel registered (dmar0, ivhd0, smmu3.0x…) */
+export const IOMMU_CLASS_DIR = "sys/class/iommu";
+/** the root node's compatible strings: present on a machine booted from a device tree */
+export const DT_COMPATIBLE = "sys/firmware/devicetree/base/compatible";
+/** the machine's architecture, as `uname -m` prints it */
+export const ARCH_FILE = "proc/sys/kernel/arch";
 
 /** per-function regular files; absent ones are skipped silently */
 const FUNCTION_FILES = [
@@ -31,7 +38,7 @@ const FUNCTION_FILES = [
 ] as const;
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
-/** never the host name: only these two proc files */
+/** never the host name: only these proc files */
 const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease"] as const;
 
 /** conventional config space; shorter reads mean an unprivileged reader */
@@ -63,8 +70,12 @@ export interface CollectOptions {
  * Reads the sysfs/procfs subset iommu-atlas needs from `root` (the folder
  * holding `sys/` and `proc/`; `/` for the live host) into a FileTree:
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
- * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
- * `proc/cmdline` and `proc/sys/kernel/osrelease`, and for Switchtec NT
+ * `iommu_group` links), the IOMMU group links, the IOMMU instance links
+ * under `sys/class/iommu`, the DMAR/IVRS/IORT ACPI tables, the device
+ * tree's root `compatible` (a device-tree machine), `proc/cmdline`,
+ * `proc/sys/kernel/osrelease` and the architecture (`proc/sys/kernel/arch`;
+ * on the live host, when the kernel lacks that file, `uname -m` under the
+ * same name), and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
  * ntb-registers.ts). Symlinks stay symlinks with
@@ -210,15 +221,26 @@ export async function collectSysfs(
   }
   if (groupCount === 0) notes.push({ code: "no-iommu-groups" });
 
+  // IOMMU instances: links only (their targets live in sys/devices, outside the subset)
+  const instances = await list(IOMMU_CLASS_DIR);
+  if (instances !== undefined) {
+    addDir(IOMMU_CLASS_DIR);
+    for (const name of instances) await addLink(`${IOMMU_CLASS_DIR}/${name}`);
+  }
+
   const notesBeforeTables = notes.length;
   let tables = 0;
   for (const table of IOMMU_ACPI_TABLES) {
     if (await addFile(`${ACPI_TABLES_DIR}/${table}`)) tables++;
   }
-  // an unreadable table is already noted; only report true absence
-  if (tables === 0 && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
+  const deviceTree = (await addFile(DT_COMPATIBLE)) !== undefined;
+  // an unreadable table is already noted; only report true absence (a device-tree machine has none)
+  if (tables === 0 && !deviceTree && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
 
   for (const rel of PROC_FILES) await addFile(rel);
+  if ((await addFile(ARCH_FILE)) === undefined && rootReal === "/") {
+    tree.set(ARCH_FILE, { kind: "file", data: new TextEncoder().encode(`${machine()}\n`) });
+  }
 
   // every ancestor folder, as a tar of the same files would list them
   for (const key of [...tree.keys()]) {

@@ -36,6 +36,12 @@ export interface FakeSysfsOptions {
   readonly bar0Base?: number;
   /** BAR0 length in the NT endpoint's `resource` file; default FAKE_NT_REGISTERS.size */
   readonly bar0Size?: number;
+  /**
+   * an arm64 machine booted from a device tree: no ACPI tables, a
+   * devicetree root `compatible`, an SMMUv3 instance link and arch aarch64
+   * (default: x86_64 with a DMAR table and a dmar0 instance link)
+   */
+  readonly deviceTree?: boolean;
 }
 
 /**
@@ -236,8 +242,17 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
     await putAt(root, DEV_MEM_PATH, opts.bar0Base ?? FAKE_BAR0_BASE, bar);
   }
-  await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
-  await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
+  if (opts.deviceTree) {
+    await put(root, "sys/firmware/devicetree/base/compatible", "linux,dummy-virt\0");
+    await put(root, "sys/firmware/devicetree/base/model", "linux,dummy-virt\0");
+    await link(root, "sys/class/iommu/smmu3.0x0000000009050000", "../../devices/platform/9050000.smmuv3/iommu/smmu3.0x0000000009050000");
+    await put(root, "proc/sys/kernel/arch", "aarch64\n");
+  } else {
+    await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
+    await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
+    await link(root, "sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+    await put(root, "proc/sys/kernel/arch", "x86_64\n");
+  }
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");
   await put(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
   await put(root, "proc/sys/kernel/hostname", `${FAKE_HOSTNAME}\n`);

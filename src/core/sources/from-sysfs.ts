@@ -98,13 +98,21 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
   };
   const dmar = file("sys/firmware/acpi/tables/DMAR");
   const ivrs = file("sys/firmware/acpi/tables/IVRS");
+  const iort = file("sys/firmware/acpi/tables/IORT");
+  const arch = readText(tree, "proc/sys/kernel/arch");
+  const deviceTree = file("sys/firmware/devicetree/base/compatible") !== undefined;
+  const firmware = dmar || ivrs || iort ? "acpi" : deviceTree ? "devicetree" : undefined;
+  const iommus = listDir(tree, "sys/class/iommu").sort();
   return {
     source: "sysfs",
     topology: buildTopology(inputs, { kernelView: true }),
     kernelGroups,
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),
-    acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
+    acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }), ...(iort && { iort }) },
+    ...((arch !== undefined || firmware !== undefined || iommus.length > 0) && {
+      platform: { ...(arch !== undefined && arch !== "" && { arch }), ...(firmware && { firmware }), ...(iommus.length > 0 && { iommus }) },
+    }),
     ...(ntb.size > 0 && { ntb }),
     notes,
   };

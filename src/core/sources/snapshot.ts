@@ -10,11 +10,23 @@ export interface Snapshot {
   readonly kernelGroups: ReadonlyMap<number, readonly string[]> | undefined;
   readonly cmdline: string | undefined;
   readonly osrelease: string | undefined;
-  readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
+  readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array; readonly iort?: Uint8Array };
+  /** architecture and firmware description, as far as the source records them (old captures: none) */
+  readonly platform?: Platform;
   /** Switchtec NT functions' BAR0 register images by BDF (capture excerpt or declared partition table) */
   readonly ntb?: ReadonlyMap<string, GasImage>;
   /** notes about the input as a whole (e.g. captured without root) */
   readonly notes: readonly SnapshotNote[];
+}
+
+/** what kind of machine the source comes from */
+export interface Platform {
+  /** `uname -m` (x86_64, aarch64, …), when recorded */
+  readonly arch?: string | undefined;
+  /** how the firmware describes the machine: ACPI tables, or a device tree (a root `compatible`, no IOMMU ACPI table) */
+  readonly firmware?: "acpi" | "devicetree" | undefined;
+  /** IOMMU instances the kernel registered (`/sys/class/iommu`), in name order */
+  readonly iommus?: readonly string[] | undefined;
 }
 
 export type SnapshotNote =
