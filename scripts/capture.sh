@@ -334,6 +334,12 @@ for link in "$devices"/*; do
   for f in driver iommu_group; do
     copy_link "$rel/$f"
   done
+  # the bound driver's module (load order: proc/modules); once per driver
+  if [ -L "$stage/$rel/driver" ]; then
+    drv=$(readlink "$stage/$rel/driver")
+    drv=${drv##*/}
+    [ -L "$stage/sys/bus/pci/drivers/$drv/module" ] || copy_link "sys/bus/pci/drivers/$drv/module"
+  fi
   if [ -f "$stage/$rel/config" ]; then
     [ $(($(wc -c <"$stage/$rel/config"))) -ge 256 ] || truncated=$((truncated + 1))
     [ "$redact" = 0 ] || zero_dsn "$stage/$rel/config"
@@ -384,6 +390,7 @@ copy_file sys/firmware/devicetree/base/compatible && devicetree=1
 # never the host name: only these
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+copy_file proc/modules
 # the architecture; on the live host, uname -m when the kernel lacks the file
 if ! copy_file proc/sys/kernel/arch && [ -z "$root" ]; then
   arch=$(uname -m 2>/dev/null) && [ -n "$arch" ] &&

@@ -80,7 +80,8 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
     expect(treeListing(fromSh)).toEqual(treeListing(fromTs));
     expect(treeListing(fromSh)).toContain("sys/class/iommu/smmu3.0x0000000009050000 -> ../../devices/platform/9050000.smmuv3/iommu/smmu3.0x0000000009050000");
     const snap = snapshotFromSysfs(fromSh);
-    expect(snap.platform).toEqual({ arch: "aarch64", firmware: "devicetree", iommus: ["smmu3.0x0000000009050000"] });
+    expect(snap.platform).toMatchObject({ arch: "aarch64", firmware: "devicetree", iommus: ["smmu3.0x0000000009050000"], modules: ["e1000e", "nvme"] });
+    expect(snap.platform?.driverModules).toEqual(new Map([["e1000e", "e1000e"]]));
   });
 
   it("--redact zeroes serial numbers the same way redact does", async () => {

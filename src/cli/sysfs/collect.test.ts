@@ -45,8 +45,11 @@ describe("collectSysfs", () => {
     }
 
     const keys = [...tree.keys()];
-    // left out: host name, unrelated proc/sys files, power/, uevent, drivers/, group type, other ACPI tables
-    for (const key of keys) {
+    // left out: host name, unrelated proc/sys files, power/, uevent, drivers/ (but a bound driver's module link), group type, other ACPI tables
+    expect(tree.get("sys/bus/pci/drivers/e1000e/module")).toEqual({ kind: "symlink", target: "../../../../module/e1000e" });
+    expect(tree.get("sys/class/iommu/dmar0")).toEqual({ kind: "symlink", target: "../../devices/virtual/iommu/dmar0" });
+    expect(tree.get("proc/sys/kernel/arch")?.kind).toBe("file");
+    for (const key of keys.filter((k) => k !== "sys/bus/pci/drivers/e1000e/module" && !/^sys\/bus\/pci\/drivers(\/e1000e)?$/.test(k))) {
       expect(key).not.toMatch(/hostname|cpuinfo|\/power|uevent|drivers\/|\/type$|APIC/);
     }
     for (const [key, entry] of tree) {

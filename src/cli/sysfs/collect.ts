@@ -39,7 +39,9 @@ const FUNCTION_FILES = [
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
 /** never the host name: only these proc files */
-const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease"] as const;
+const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/modules"] as const;
+/** where a bound driver's module link lives (absent for built-in drivers) */
+export const PCI_DRIVERS_DIR = "sys/bus/pci/drivers";
 
 /** conventional config space; shorter reads mean an unprivileged reader */
 const CONFIG_FULL_SIZE = 256;
@@ -72,8 +74,9 @@ export interface CollectOptions {
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
  * `iommu_group` links), the IOMMU group links, the IOMMU instance links
  * under `sys/class/iommu`, the DMAR/IVRS/IORT ACPI tables, the device
- * tree's root `compatible` (a device-tree machine), `proc/cmdline`,
- * `proc/sys/kernel/osrelease` and the architecture (`proc/sys/kernel/arch`;
+ * tree's root `compatible` (a device-tree machine), each bound driver's
+ * `module` link, `proc/cmdline`, `proc/sys/kernel/osrelease`,
+ * `proc/modules` (module load order) and the architecture (`proc/sys/kernel/arch`;
  * on the live host, when the kernel lacks that file, `uname -m` under the
  * same name), and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
@@ -203,6 +206,12 @@ export async function collectSysfs(
       }
     }
     for (const name of FUNCTION_LINKS) await addLink(`${devRel}/${name}`);
+    // the bound driver's module (load order: proc/modules); once per driver
+    const driver = tree.get(`${devRel}/driver`);
+    if (driver?.kind === "symlink") {
+      const name = path.posix.basename(driver.target);
+      if (!tree.has(`${PCI_DRIVERS_DIR}/${name}/module`)) await addLink(`${PCI_DRIVERS_DIR}/${name}/module`);
+    }
     await addNtbExcerpt(devRel, bdf);
   }
 

@@ -236,7 +236,8 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     await put(root, `sys/kernel/iommu_groups/${group}/type`, "DMA\n");
   }
   await mkdir(path.join(root, "sys/bus/pci/drivers/pcieport"), { recursive: true });
-  await mkdir(path.join(root, "sys/bus/pci/drivers/e1000e"), { recursive: true });
+  await link(root, "sys/bus/pci/drivers/e1000e/module", "../../../../module/e1000e");
+  await put(root, "proc/modules", "nvme 45056 0 - Live 0x0000000000000000\ne1000e 315392 0 - Live 0x0000000000000000\n");
   if (opts.switchtec && opts.devMem === "unreadable") await mkdir(path.join(root, DEV_MEM_PATH), { recursive: true });
   else if (opts.switchtec && opts.devMem) {
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();

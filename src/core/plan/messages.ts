@@ -3,7 +3,7 @@
  * place the plan check's prose lives. Each function switches over a code.
  */
 import type { z } from "zod";
-import { formatNoSplit, formatStep } from "../messages.js";
+import { formatNoSplit, formatStep, formatUngroupedReason } from "../messages.js";
 import { formatRid, parseBdf } from "../topology/address.js";
 import type { RefusalReason, RequestReason } from "./alias-requests.js";
 import type { Domain, Finding, RidEmitter, RmrrRegion, SplitMember } from "./findings.js";
@@ -173,7 +173,7 @@ export function findingText(f: Finding): string {
     case "driver-not-vfio":
       return `${f.bdf} (guest ${f.guest}) is to be bound to ${f.driver}, but a guest reaches a device only through vfio-pci or a vfio-pci variant driver`;
     case "no-group": {
-      const why = { "not-covered": "no IOMMU unit covers it", "iommu-itself": "it is the IOMMU's own function", "iommu-off": "the IOMMU is off" }[f.reason];
+      const why = formatUngroupedReason(f.reason);
       return `${f.bdf} (guest ${f.guest}) has no IOMMU group (${why}), so VFIO cannot assign it`;
     }
     case "not-scanned":

@@ -27,6 +27,10 @@ export interface Platform {
   readonly firmware?: "acpi" | "devicetree" | undefined;
   /** IOMMU instances the kernel registered (`/sys/class/iommu`), in name order */
   readonly iommus?: readonly string[] | undefined;
+  /** loaded modules, oldest first (`/proc/modules` lists the newest first) */
+  readonly modules?: readonly string[] | undefined;
+  /** module of each bound driver that has one (`sys/bus/pci/drivers/<driver>/module`); built-in drivers have none */
+  readonly driverModules?: ReadonlyMap<string, string> | undefined;
 }
 
 export type SnapshotNote =
