@@ -136,7 +136,7 @@ export const formatUngroupedReason = (reason: UngroupedReason): string => UNGROU
 const PROBE_PHASE_TEXT = {
   scan: "the built-in port driver's ID table matches its class, so its probe ran while the bus was added, before any module",
   modules: "its driver probed it after the scan",
-  vfs: "a VF, added when sriov_numvfs was written, after the drivers loaded; its driver probed it then",
+  vfs: "a VF, added when SR-IOV was enabled after the drivers loaded; with sriov_drivers_autoprobe a driver probe was attempted on it then (one that fails keeps the group)",
   add: "this kernel sets every function up when it is added (≈6.15), in scan order",
 } as const;
 

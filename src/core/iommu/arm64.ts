@@ -91,7 +91,8 @@ export interface Arm64Probe {
  * load order when the source records it (a capture's proc/modules with each
  * driver's module link), else assumed to load when the first function they
  * drive is found (scan order); each driver binds its functions in scan
- * order; VFs, created later by writing sriov_numvfs, come last. `binds`
+ * order; VFs, created later by writing sriov_numvfs, come last, each
+ * taken as probed (see below) whether or not a driver is bound. `binds`
  * adds what-if bindings (`--bind BDF=DRIVER`).
  */
 export function arm64ProbeOrder(
@@ -121,15 +122,17 @@ export function arm64ProbeOrder(
     if (portDriverMatches(f)) {
       ports.push(b);
       how.set(b, { how: "port-driver", driver: driver ?? undefined });
+    } else if (f.isVirtfn) {
+      // a VF exists because its PF's driver enabled SR-IOV; with sriov_drivers_autoprobe a driver's
+      // probe is attempted on it when it is added (a failed probe leaves no driver link, but the group)
+      vfs.push(b);
+      how.set(b, { how: opts.binds.has(b) ? "bind" : driver !== undefined ? "driver" : "assumed", driver });
     } else if (driver !== undefined || !driversKnown) {
       const key = driver ?? "(driver)";
       how.set(b, { how: opts.binds.has(b) ? "bind" : driver !== undefined ? "driver" : "assumed", driver });
-      if (f.isVirtfn) vfs.push(b);
-      else {
-        const list = byModule.get(key) ?? [];
-        list.push(b);
-        byModule.set(key, list);
-      }
+      const list = byModule.get(key) ?? [];
+      list.push(b);
+      byModule.set(key, list);
     } else unprobed.push(b);
   }
   // drivers by load position: built-in (no module link) first, then proc/modules order, unknown last; ties: first found
