@@ -83,12 +83,14 @@ arith64=0
 [ "$((2147483647 * 4))" = 8589934588 ] && arith64=1
 
 # copy_file REL: copies ROOT/REL into the stage; absent is silent, unreadable warns
+# (one cat per file: forks are what a capture's time goes to under emulation)
 copy_file() {
   [ -e "$root/$1" ] || return 1
-  if cat "$root/$1" >"$work/part" 2>/dev/null; then
-    mkdir -p "$stage/${1%/*}" && mv "$work/part" "$stage/$1"
+  [ -d "$stage/${1%/*}" ] || mkdir -p "$stage/${1%/*}"
+  if cat "$root/$1" >"$stage/$1" 2>/dev/null; then
+    :
   else
-    rm -f "$work/part"
+    rm -f "$stage/$1"
     warn "unreadable, skipped: $1"
     unreadable=$((unreadable + 1))
     return 1
@@ -99,7 +101,8 @@ copy_file() {
 copy_link() {
   [ -L "$root/$1" ] || return 1
   copy_link_target=$(readlink "$root/$1") || { warn "unreadable link, skipped: $1"; return 1; }
-  mkdir -p "$stage/${1%/*}" && ln -s "$copy_link_target" "$stage/$1"
+  [ -d "$stage/${1%/*}" ] || mkdir -p "$stage/${1%/*}"
+  ln -s "$copy_link_target" "$stage/$1"
 }
 
 # u8s FILE OFFSET COUNT: the bytes as decimal numbers (fewer past the end);

@@ -137,7 +137,7 @@ export function moduleWithDeps(modulesDir, name) {
 
 /**
  * /init of the arm64 guest: loads the modules named by `atlas_load=` when the first function
- * each drives is found (bus order), waits for their (asynchronous) probes, enables `atlas_vfs=`
+ * each drives is found (bus order), waits a second for their (asynchronous) probes, enables `atlas_vfs=`
  * VFs on every SR-IOV function, then captures like the x86 guest.
  */
 export const ARM64_INIT = `#!/bin/sh
@@ -164,8 +164,9 @@ for d in /sys/bus/pci/devices/*; do
   case $loaded in *" $m "*) continue ;; esac
   for k in $(cat /lib/modules/$m.deps); do insmod /lib/modules/$k.ko >/dev/null 2>&1; done
   loaded="$loaded$m "
-  sleep 1
 done
+# nvme probes asynchronously: let the probes of the last module finish
+[ "$loaded" = " " ] || sleep 1
 if [ "$vfs" -gt 0 ]; then
   for d in /sys/bus/pci/devices/*; do
     [ -f $d/sriov_totalvfs ] && echo $vfs > $d/sriov_numvfs

@@ -137,6 +137,10 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
       ? arm64ProbeOrder(topology, { binds: opts.binds ?? new Map(), kernel, modules: snapshot.platform?.modules, driverModules: snapshot.platform?.driverModules })
       : undefined;
   const streams = archChoice.arch === "arm64" ? streamMap(topology, iort) : undefined;
+  for (const b of opts.binds?.keys() ?? []) {
+    if (archChoice.arch !== "arm64") warnings.push(`--bind ${b}: only arm64 forms groups at driver probe; ignored on x86`);
+    else if (!topology.functions.has(b)) warnings.push(`--bind ${b}: no such function in the source; ignored`);
+  }
   const layout = probe && streams ? arm64Layout(topology, probe, streams, iort, params.iommuOff) : iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
   // arm64: IORT requests ACS before the scan; a device tree only when the first device is configured, after it (kernel-spec §4.4)
   const acsWanted = !params.iommuOff && layout.units.length > 0 && (fw === undefined || fw.firmware === "acpi");
@@ -223,7 +227,10 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     params,
     override,
     acsMode,
-    layout: ungrouped === layout.ungrouped ? layout : { ...layout, passes, ungrouped },
+    layout:
+      ungrouped === layout.ungrouped
+        ? layout
+        : { ...layout, passes, ungrouped, units: layout.units.map((u) => ({ ...u, functions: u.functions.filter((b) => !refusals.has(b)) })) },
     quirks,
     ntb,
     props: lookup,
