@@ -52,8 +52,17 @@ function fetchPackage(cache, pkg) {
   return dir;
 }
 
-/** the image package a meta package depends on (apt-cache depends) */
-function resolveMeta(meta) {
+/** the image package a meta package depends on (apt-cache depends; remembered in the cache for 12 hours) */
+function resolveMeta(cache, meta) {
+  const memo = join(cache, `${meta}.resolved`);
+  if (existsSync(memo) && Date.now() - statSync(memo).mtimeMs < 12 * 3600_000) return readFileSync(memo, "utf8").trim();
+  const pkg = resolveMetaNow(meta);
+  mkdirSync(cache, { recursive: true });
+  writeFileSync(memo, `${pkg}\n`);
+  return pkg;
+}
+
+function resolveMetaNow(meta) {
   const out = execFileSync("apt-cache", ["depends", "--important", `${meta}:arm64`], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const m = /Depends: (linux-image-[^\s:]+)/.exec(out);
   if (!m) throw new Error(`apt-cache depends ${meta}:arm64 names no linux-image package`);
@@ -68,7 +77,7 @@ function resolveMeta(meta) {
  * @returns {{kernels: {label: string, pkg: string, root: string, version: string, image: string}[], busybox: string}}
  */
 export function ensureArm64(cache, o) {
-  const known = () => spawnSync("apt-cache", ["show", "busybox-static:arm64"], { stdio: "ignore" }).status === 0;
+  const known = () => existsSync(join(cache, "busybox-static", ".unpacked")) || spawnSync("apt-cache", ["show", "busybox-static:arm64"], { stdio: "ignore" }).status === 0;
   if (!known()) {
     if (!o.install || process.getuid?.() !== 0) throw new Error("apt knows no arm64 packages: run as root (dpkg --add-architecture arm64 && apt-get update), or drop --no-install");
     execFileSync("dpkg", ["--add-architecture", "arm64"]);
@@ -80,7 +89,7 @@ export function ensureArm64(cache, o) {
   }
   const wanted = ARM64_KERNELS.filter((k) => !o.kernels || o.kernels.includes(k.label));
   const kernels = wanted.map((k) => {
-    const pkg = resolveMeta(k.meta);
+    const pkg = resolveMeta(cache, k.meta);
     const root = fetchPackage(cache, pkg);
     const version = readdirSync(join(root, "lib/modules"))[0];
     if (!version) throw new Error(`${pkg}: no lib/modules folder`);
