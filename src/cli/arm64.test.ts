@@ -22,7 +22,7 @@ const altra = path.resolve(here, "../core/lspci/fixtures/corpus/14-aarch64-amper
 
 const load = async (name: string): Promise<Snapshot> => snapshotFromSysfs(await readSource(path.join(fixtureDir, name)));
 
-describe("arm64 captures from Debian's kernels (device tree, SMMUv3)", () => {
+describe("arm64 captures from Debian's kernels (device tree, and UEFI/ACPI with IORT; SMMUv3)", () => {
   it("covers both kernels, drivers bound and not, SR-IOV VFs and refused StreamIDs", async () => {
     expect(captures.some((c) => c.endsWith("-6.1.sysfs.tar.gz"))).toBe(true);
     expect(captures.some((c) => c.endsWith("-6.12.sysfs.tar.gz"))).toBe(true);
@@ -36,7 +36,8 @@ describe("arm64 captures from Debian's kernels (device tree, SMMUv3)", () => {
   for (const name of captures) {
     it(`${name}: membership and numbers as the kernel decided`, async () => {
       const s = await load(name);
-      expect(s.platform).toMatchObject({ arch: "aarch64", firmware: "devicetree" });
+      expect(s.platform).toMatchObject({ arch: "aarch64", firmware: name.startsWith("acpi-") ? "acpi" : "devicetree" });
+      expect(s.acpi.iort !== undefined).toBe(name.startsWith("acpi-"));
       expect(s.platform?.iommus?.[0]).toMatch(/^smmu3\.0x/);
       const p = predict(s);
       expect(p.layout.kind).toBe("smmuv3");
@@ -47,6 +48,16 @@ describe("arm64 captures from Debian's kernels (device tree, SMMUv3)", () => {
       expect(p.groups.groupOf.has("0000:00:00.0")).toBe(false);
     });
   }
+
+  it("the UEFI boot (IORT) enables ACS before the scan: root ports isolate, unlike the device-tree boot of the same machine", async () => {
+    const acpi = predict(await load("acpi-t1-6.1.sysfs.tar.gz"));
+    expect(acpi.arm64?.firmware).toBe("acpi");
+    expect(acpi.layout.units.map((u) => u.name)).toEqual(["smmu3.0x0000000009050000"]);
+    // the e1000e behind root port 00:01.0 is alone
+    expect(acpi.groups.groups.find((g) => g.members.includes("0000:01:00.0"))!.members).toEqual(["0000:01:00.0"]);
+    const dt = predict(await load("acpi-t1-6.1.sysfs.tar.gz"), { firmware: "devicetree", acsMode: "boot" });
+    expect(dt.groups.groups.find((g) => g.members.includes("0000:01:00.0"))!.members).toContain("0000:00:01.0");
+  });
 
   it("the x86 rules get these captures wrong (host bridge grouped, numbers shifted)", async () => {
     const s = await load(captures[0]!);

@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { encodeIort, setAcpiChecksum } from "./encode.js";
 import { iortMapId, iortRootComplex, iortSmmus, parseIort } from "./iort.js";
@@ -66,6 +67,31 @@ describe("parseIort", () => {
     expect(t.nodes[2]).toMatchObject({ kind: "rmr", flags: 1, ranges: [{ base: 0xe0000000n, length: 0x100000n }] });
     // a single mapping on a named component gives its output base whatever the input
     expect(iortMapId(t, t.nodes[1]!, 7)).toMatchObject({ kind: "smmu", streamId: 0x40 });
+  });
+});
+
+describe("QEMU's IORT (virt, iommu=smmuv3, UEFI boot, read back from a Debian 6.1 arm64 guest)", () => {
+  const bytes = new Uint8Array(readFileSync(new URL("./fixtures/qemu-virt-smmuv3.IORT", import.meta.url)));
+
+  it("parses without issues: ITS group, SMMUv3 at 0x9050000, one root complex", () => {
+    const t = parseIort(bytes);
+    expect(t.issues).toEqual([]);
+    expect(t.header).toMatchObject({ revision: 3, oemId: "BOCHS" });
+    expect(t.nodes.map((n) => [n.offset, n.kind])).toEqual([
+      [0x30, "its-group"],
+      [0x48, "smmuv3"],
+      [0xa0, "root-complex"],
+    ]);
+    expect(t.nodes[1]).toMatchObject({ base: 0x9050000n, deviceIdMappingIndex: 0 });
+  });
+
+  it("buses 00–04 reach the SMMU with StreamID = requester ID; from 05:00.0 on the IDs go straight to the ITS", () => {
+    const t = parseIort(bytes);
+    const rc = iortRootComplex(t, 0)!;
+    expect(iortMapId(t, rc, 0x0100)).toMatchObject({ kind: "smmu", streamId: 0x100 });
+    expect(iortMapId(t, rc, 0x04ff)).toMatchObject({ kind: "smmu", streamId: 0x4ff });
+    // QEMU's first range ends on the ID the second starts with; Linux takes the second
+    expect(iortMapId(t, rc, 0x0500)).toMatchObject({ kind: "no-smmu", reached: { kind: "its-group" } });
   });
 });
 

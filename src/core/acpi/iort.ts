@@ -297,7 +297,10 @@ export function iortMapId(t: IortTable, from: IortNode, id: number): IortMapResu
     if (hops > 0 && node.kind === "its-group") return { kind: "no-smmu", reached: node };
     // a single mapping is honoured only on named components and root complexes (Linux skips it elsewhere)
     const singleOk = node.kind === "named-component" || node.kind === "root-complex";
-    const m: IortIdMapping | undefined = node.mappings.find((x) => (x.single ? singleOk : cur >= x.inputBase && cur - x.inputBase <= x.idCount));
+    const covering = node.mappings.filter((x) => (x.single ? singleOk : cur >= x.inputBase && cur - x.inputBase <= x.idCount));
+    // firmware (QEMU among them) writes the count field as the number of IDs, so a range's last ID is
+    // also the next range's first: Linux then takes the mapping that does not end on the ID
+    const m: IortIdMapping | undefined = covering.find((x) => x.single || cur - x.inputBase !== x.idCount) ?? covering[0];
     if (!m) return hops === 0 ? { kind: "unmapped" } : { kind: "no-smmu", reached: node };
     cur = m.single ? m.outputBase : (m.outputBase + (cur - m.inputBase)) >>> 0;
     last = m;

@@ -19,7 +19,7 @@ import { HOST } from "./plan.js";
 import type { Plan, PlanProblem } from "./plan.js";
 import { isBridge, resolvePlan } from "./resolve.js";
 import type { Resolution } from "./resolve.js";
-import { rmrrLookup, rmrrOutcome, rmrrRelaxable } from "./rmrr.js";
+import { rmrOutcome, rmrrLookup, rmrrOutcome, rmrrRelaxable } from "./rmrr.js";
 import { applySriov, potentialVfRids } from "./sriov.js";
 import type { SriovPlan } from "./sriov.js";
 import { driverAllowed, isVfioDriver, viabilityModel } from "./viability.js";
@@ -179,6 +179,11 @@ function groupFindings(ctx: Ctx): Finding[] {
       const fn = topology.functions.get(m)!;
       const hit = rmrrOf(fn);
       if (!hit) continue;
+      if (hit.rmr) {
+        const relaxable = hit.rmr.remapPermitted ? "rmr" : undefined;
+        out.push({ code: "rmrr", bdf: m, guest: res.guestOf.get(m) ?? owner, group: g.id, via: hit.via, regions: hit.regions, relaxable, outcome: rmrOutcome(p.kernel, hit.rmr.remapPermitted), table: "IORT" });
+        continue;
+      }
       const relaxable = rmrrRelaxable(fn);
       out.push({ code: "rmrr", bdf: m, guest: res.guestOf.get(m) ?? owner, group: g.id, via: hit.via, regions: hit.regions, relaxable, outcome: rmrrOutcome(p.kernel, relaxable) });
     }
@@ -224,7 +229,9 @@ export function checkPlan(snapshot: Snapshot, plan: Plan, opts: CheckPlanOptions
   const ctx: Ctx = { plan, source: snapshot, machine, base, p, res };
   const domainOf = domains(p, res);
   const findings: Finding[] = [...functionFindings(ctx, sr.plans), ...groupFindings(ctx)];
-  if (res.guestOf.size > 0 && !p.layout.dmar) findings.push({ code: "rmrr-not-checked", iommu: p.layout.kind === "amd" ? "amd" : "assumed" });
+  if (res.guestOf.size > 0 && !p.layout.dmar && !(p.arm64 && p.layout.iort)) {
+    findings.push({ code: "rmrr-not-checked", iommu: p.layout.kind === "amd" ? "amd" : p.layout.kind === "smmuv3" ? "smmuv3" : "assumed" });
+  }
 
   // requester IDs two domains can emit
   const emitters = ridEmitters(p, domainOf);

@@ -206,10 +206,14 @@ function streamRuns(p: Prediction, segment: number, unit: string): StreamRangeJs
     const rc = iortRootComplex(iort, segment);
     const out: StreamRangeJson[] = [];
     for (const m of rc?.mappings ?? []) {
+      // the mapping's own target: an SMMU node (mappings straight to an ITS group bypass the SMMU)
       const first = p.arm64!.streams.sidOf(segment, m.inputBase);
-      if (!first || first.unit !== unit) continue;
-      const last = m.single ? first.sid : first.sid + Math.min(m.idCount, 0xffff - m.inputBase);
-      const lastRid = m.single ? m.inputBase : Math.min(m.inputBase + m.idCount, 0xffff);
+      const target = iort.byOffset.get(m.outputRef);
+      if (!first || first.unit !== unit || (target?.kind !== "smmu" && target?.kind !== "smmuv3")) continue;
+      // a last ID that the next mapping starts with belongs to that one (iortMapId)
+      const shared = rc!.mappings.some((x) => x !== m && !x.single && x.inputBase === m.inputBase + m.idCount) ? 1 : 0;
+      const last = m.single ? first.sid : first.sid + Math.min(m.idCount - shared, 0xffff - m.inputBase);
+      const lastRid = m.single ? m.inputBase : Math.min(m.inputBase + m.idCount - shared, 0xffff);
       out.push({ offset: m.offset, rids: { start: formatRid(m.inputBase), end: formatRid(lastRid) }, streamIds: { start: hexId(first.sid), end: hexId(last) } });
     }
     return out;
