@@ -1,13 +1,14 @@
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { looksLikeCapture } from "../core/capture/index.js";
 import { fileURLToPath } from "node:url";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
-import { asciiText } from "../core/fs/file-tree.js";
 import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
-import { decodeArchive, readSource } from "./sysfs/archive.js";
+import { readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
@@ -36,14 +37,15 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   const st = await stat(source).catch((err: unknown) => {
     throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
   });
-  if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  if (st.isDirectory() || looksLikeCapture(await readHead(source))) {
+    return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  }
   const bytes = await readFile(source).then(
     (b) => new Uint8Array(b),
     (err: unknown) => {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   const text = new TextDecoder("utf-8").decode(bytes);
   if (looksLikeLspci(text)) {
     const r = snapshotFromLspci(text);
@@ -66,10 +68,19 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   );
 }
 
-/** gzip, or a tar header ("ustar" at 257) */
-function isArchive(bytes: Uint8Array): boolean {
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+/** the first 512 bytes of a file: enough to tell a capture archive from text */
+async function readHead(file: string): Promise<Uint8Array> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, "r");
+    const buf = new Uint8Array(512);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (err) {
+    throw new SourceError(file, systemErrorText(err));
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** one line for the first problem of a YAML input, counting the rest */
