@@ -57,7 +57,7 @@ async function fakeRoot(opts: FakeSysfsOptions = {}): Promise<string> {
 
 describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : " (skipped: busybox is not installed)"}`, () => {
   it("writes the same tree as collectSysfs: paths, bytes and link targets", async () => {
-    const root = await fakeRoot({ deep: true });
+    const root = await fakeRoot({ deep: true, platform: true });
     const out = path.join(tmp, "sh.tar.gz");
     const r = runScript(["--root", root, "-o", out]);
     expect(r.stderr).toBe("");

@@ -25,7 +25,7 @@ const NIC = `${ROOT_PORT}/0000:01:00.0`;
 
 describe("collectSysfs", () => {
   it("records the functions, links, groups, DMAR and proc files, nothing else", async () => {
-    await makeFakeSysfs(tmp);
+    await makeFakeSysfs(tmp, { platform: true });
     const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
 
     expect(notes).toEqual([]);

@@ -42,6 +42,8 @@ export interface FakeSysfsOptions {
    * (default: x86_64 with a DMAR table and a dmar0 instance link)
    */
   readonly deviceTree?: boolean;
+  /** x86 platform files: the dmar0 instance link, proc/sys/kernel/arch, proc/modules and e1000e's module link */
+  readonly platform?: boolean;
 }
 
 /**
@@ -236,8 +238,10 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     await put(root, `sys/kernel/iommu_groups/${group}/type`, "DMA\n");
   }
   await mkdir(path.join(root, "sys/bus/pci/drivers/pcieport"), { recursive: true });
-  await link(root, "sys/bus/pci/drivers/e1000e/module", "../../../../module/e1000e");
-  await put(root, "proc/modules", "nvme 45056 0 - Live 0x0000000000000000\ne1000e 315392 0 - Live 0x0000000000000000\n");
+  if (opts.platform || opts.deviceTree) {
+    await link(root, "sys/bus/pci/drivers/e1000e/module", "../../../../module/e1000e");
+    await put(root, "proc/modules", "nvme 45056 0 - Live 0x0000000000000000\ne1000e 315392 0 - Live 0x0000000000000000\n");
+  } else await mkdir(path.join(root, "sys/bus/pci/drivers/e1000e"), { recursive: true });
   if (opts.switchtec && opts.devMem === "unreadable") await mkdir(path.join(root, DEV_MEM_PATH), { recursive: true });
   else if (opts.switchtec && opts.devMem) {
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
@@ -251,8 +255,10 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
   } else {
     await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
     await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
-    await link(root, "sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
-    await put(root, "proc/sys/kernel/arch", "x86_64\n");
+    if (opts.platform) {
+      await link(root, "sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+      await put(root, "proc/sys/kernel/arch", "x86_64\n");
+    }
   }
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");
   await put(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
