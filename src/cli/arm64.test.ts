@@ -14,6 +14,8 @@ import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { readSource } from "./sysfs/archive.js";
+import { checkPlan } from "../core/plan/check.js";
+import { parsePlan } from "../core/plan/parse.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const fixtureDir = path.resolve(here, "../core/iommu/fixtures/arm64");
@@ -81,6 +83,20 @@ describe("arm64 captures from Debian's kernels (device tree, and UEFI/ACPI with 
   });
 });
 
+describe("arm64 VM plans", () => {
+  it("a guest's function without a driver is checked as bound to vfio-pci: its probe gives it a group", async () => {
+    const s = await load("arm64-22-6.1.sysfs.tar.gz");
+    const unbound = predict(s).arm64!.probe.unprobed.find((b) => s.topology.functions.get(b)!.classCode >> 8 === 0x0200)!;
+    expect(unbound).toBeDefined();
+    const parsed = parsePlan(`guests:\n  - name: vm\n    devices: [${unbound}]\n`, "plan.yaml");
+    if (!parsed.ok) throw new Error("plan");
+    const o = checkPlan(s, parsed.plan);
+    if (!o.ok) throw new Error("check");
+    expect(o.result.findings.filter((f) => f.code === "no-group")).toEqual([]);
+    expect(o.result.prediction.groups.steps.get(unbound)![0]).toMatchObject({ code: "arm-probe", how: "bind", driver: "vfio-pci" });
+  });
+});
+
 describe("Ampere Altra lspci dump (ACPI, no IORT in the text)", () => {
   const r = snapshotFromLspci(readFileSync(altra, "utf8"));
   if (!r.ok) throw new Error(r.reason);
@@ -93,6 +109,7 @@ describe("Ampere Altra lspci dump (ACPI, no IORT in the text)", () => {
     expect(d.membershipEqual).toBe(true);
     expect(p.arm64?.numbersAssumed).toBe(true);
     expect(p.warnings.join("\n")).toMatch(/module load order.*assumed/);
+    expect(p.warnings.join("\n")).toContain("taken as bound: the 8 functions with a 'Kernel driver in use:' line");
   });
 
   it("the host bridges and the ASPEED VGA (duplicate StreamID through its PCIe-to-PCI bridge) have no group; the bridge itself has one", () => {

@@ -289,6 +289,10 @@ function arm64Warnings(a: Arm64Facts, acsMode: AcsCtrlMode, source: Snapshot["so
   if (a.archFrom === "vendor") out.push("no architecture recorded: host bridges of an arm64-only vendor (Ampere, HiSilicon, Cavium) say arm64");
   if (a.probe.atAdd) return out;
   if (a.probe.driversAssumed) out.push("arm64: the source does not say which drivers are bound (lspci without -k): every function is assumed bound");
+  else if (source === "lspci") {
+    const bound = [...a.probe.how.values()].filter((h) => h.how === "driver").length;
+    out.push(`arm64: taken as bound: the ${bound} functions with a 'Kernel driver in use:' line, and every PCI bridge (probed by the port driver during the scan)`);
+  }
   if (a.probe.unprobed.length > 0) {
     out.push(`arm64: groups exist only for functions a driver probed; no driver on ${a.probe.unprobed.join(", ")}, so no group (--bind BDF=DRIVER to see one bound)`);
   }

@@ -216,9 +216,16 @@ export function checkPlan(snapshot: Snapshot, plan: Plan, opts: CheckPlanOptions
   const sr = applySriov(snapshot, plan.sriov, label);
   if (!sr.ok) return { ok: false, problems: sr.problems };
   const machine = sr.snapshot;
-  const p = predict(machine, base);
+  let p = predict(machine, base);
   const topology = p.topology;
   const resolved = resolvePlan(plan, topology, label);
+  // arm64: a guest's function will be bound to its VFIO driver, and that probe sets it up for the SMMU
+  if (resolved.ok && p.arm64 && !p.arm64.probe.atAdd) {
+    const unprobed = new Set(p.arm64.probe.unprobed);
+    const binds = new Map(base.binds ?? []);
+    for (const b of resolved.resolution.guestOf.keys()) if (unprobed.has(b) && !binds.has(b)) binds.set(b, resolved.resolution.wanted.get(b) ?? "vfio-pci");
+    if (binds.size > (base.binds?.size ?? 0)) p = predict(machine, { ...base, binds });
+  }
   const problems: PlanProblem[] = resolved.ok ? [] : [...resolved.problems];
   const vfSlots = potentialVfRids(topology);
   for (const r of plan.aliasRequests) {
