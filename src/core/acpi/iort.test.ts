@@ -95,6 +95,35 @@ describe("QEMU's IORT (virt, iommu=smmuv3, UEFI boot, read back from a Debian 6.
   });
 });
 
+describe("a real laptop's IORT (Acer Aspire 1, Snapdragon 7c; public disassembly with its raw bytes)", () => {
+  const bytes = new Uint8Array(readFileSync(new URL("./fixtures/acer-aspire-1-sc7180.IORT", import.meta.url)));
+
+  it("parses without issues: two SMMUv1/v2 nodes and 16 named components at unaligned offsets", () => {
+    const t = parseIort(bytes);
+    expect(t.issues).toEqual([]);
+    expect(t.header?.checksumValid).toBe(true);
+    expect(t.nodes).toHaveLength(18);
+    expect(iortSmmus(t).map((n) => [n.kind, n.base, n.kind === "smmu" ? n.model : -1])).toEqual([
+      ["smmu", 0x15000000n, 3],
+      ["smmu", 0x5040000n, 1],
+    ]);
+    const named = t.nodes.filter((n) => n.kind === "named-component");
+    expect(named).toHaveLength(16);
+    expect(named.map((n) => (n.kind === "named-component" ? n.name : ""))).toContain("\\_SB.AMSS.QWLN");
+    expect(t.nodes.map((n) => n.offset)).toContain(0x619);
+  });
+
+  it("maps the GPU's first ID to StreamID 2 of its own SMMU, and its display IDs to the MMU-500", () => {
+    const t = parseIort(bytes);
+    const gpu = t.nodes.find((n) => n.kind === "named-component" && n.name === "\\_SB.GPU0")!;
+    const a = iortMapId(t, gpu, 0x030a0000);
+    expect(a).toMatchObject({ kind: "smmu", streamId: 2 });
+    expect(a.kind === "smmu" && a.smmu.base).toBe(0x5040000n);
+    expect(iortMapId(t, gpu, 0x00030001)).toMatchObject({ kind: "smmu", streamId: 0x802 });
+    expect(iortMapId(t, gpu, 0x7fffffff)).toEqual({ kind: "unmapped" });
+  });
+});
+
 describe("hostile IORT bytes", () => {
   it("a node array offset inside the header or past the end is one error, no node", () => {
     const b = qemuLike();
