@@ -14,7 +14,10 @@ import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { readSource } from "./sysfs/archive.js";
+import fc from "fast-check";
 import { checkPlan } from "../core/plan/check.js";
+import { rmrrLookup } from "../core/plan/rmrr.js";
+import { unitsToJson } from "../core/program/units-json.js";
 import { parsePlan } from "../core/plan/parse.js";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -80,6 +83,25 @@ describe("arm64 captures from Debian's kernels (device tree, and UEFI/ACPI with 
       return;
     }
     throw new Error("no capture has an unbound endpoint");
+  });
+});
+
+describe("hostile IORT bytes in a capture", () => {
+  it("a mangled IORT never throws: predict, units and the RMR lookup keep going and report table issues", async () => {
+    const s = await load("acpi-t1-6.1.sysfs.tar.gz");
+    const good = s.acpi.iort!;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: good.length + 8 }), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }), fc.nat({ max: good.length }), (flips, cut) => {
+        const b = new Uint8Array(good.slice(0, Math.max(cut, 30)));
+        for (const [at, v] of flips) if (at < b.length) b[at] = v;
+        const snap: Snapshot = { ...s, acpi: { iort: b } };
+        const p = predict(snap);
+        const u = unitsToJson(snap, "x", p);
+        expect(u.iommu).toBe("smmuv3");
+        rmrrLookup(p)(s.topology.functions.get("0000:01:00.0")!);
+      }),
+      { numRuns: 150 },
+    );
   });
 });
 
