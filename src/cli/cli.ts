@@ -127,6 +127,19 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
 
   predictionOptions(
     program
+      .command("fault")
+      .description("read pasted IOMMU fault lines (DMAR, AMD-Vi, SMMUv3): who can emit each requester ID, whether an alias covers it, the likely cause")
+      .argument("<lines>", "the fault line(s) as dmesg prints them, or - to read a dmesg excerpt from stdin")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/fault@1)"),
+    false,
+  ).action(async (lines: string, source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { fault } = await import("./commands/fault.js");
+    setCode(await fault({ ...o, lines, source }, io));
+  });
+
+  predictionOptions(
+    program
       .command("units")
       .description("the IOMMU units (DMAR / IVRS), their scopes, what each covers and what none covers")
       .argument(sourceArg, sourceHelp)

@@ -5,12 +5,13 @@ import { fileURLToPath } from "node:url";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
-import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
+import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
+import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
 export interface Loaded {
@@ -48,7 +49,12 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   );
   const text = new TextDecoder("utf-8").decode(bytes);
   if (looksLikeLspci(text)) {
-    const r = snapshotFromLspci(text);
+    let r = snapshotFromLspci(text);
+    // names without ids (no -nn): read the ids back through pci.ids
+    if (needsPciIds(r)) {
+      const pciIds = await loadPciIds();
+      if (pciIds) r = snapshotFromLspci(text, { pciIds });
+    }
     if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
     const notes = [
       ...r.snapshot.notes,

@@ -16,6 +16,7 @@ import { NO_ALIAS_PROPS } from "./dma-alias.js";
 import type { AliasProps, PropsLookup } from "./dma-alias.js";
 import { predictGroups } from "./groups.js";
 import type { GroupPrediction } from "./groups.js";
+import { formatLayoutInference } from "../messages.js";
 import { iommuLayout, ivrsSameBusAliases } from "./units.js";
 import type { IommuLayout, UngroupedReason } from "./units.js";
 import { parseIort } from "../acpi/index.js";
@@ -141,7 +142,11 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     if (archChoice.arch !== "arm64") warnings.push(`--bind ${b}: only arm64 forms groups at driver probe; ignored on x86`);
     else if (!topology.functions.has(b)) warnings.push(`--bind ${b}: no such function in the source; ignored`);
   }
-  const layout = probe && streams ? arm64Layout(topology, probe, streams, iort, params.iommuOff) : iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
+  const layout =
+    probe && streams
+      ? arm64Layout(topology, probe, streams, iort, params.iommuOff)
+      : // lspci text never carries the ACPI tables: infer what the platform implies
+      iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff, inferPlatform: snapshot.source === "lspci" });
   // arm64: IORT requests ACS before the scan; a device tree only when the first device is configured, after it (kernel-spec §4.4)
   const acsWanted = !params.iommuOff && layout.units.length > 0 && (fw === undefined || fw.firmware === "acpi");
 
@@ -216,10 +221,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     arm64 = { archFrom: archChoice.from, firmware: fw.firmware, firmwareFrom: fw.from, probe, streams, refusals, numbersAssumed };
     warnings.push(...arm64Warnings(arm64, acsMode, snapshot.source));
   }
-  if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
-  if (layout.kind === "amd-inferred") {
-    warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");
-  }
+  if (layout.kind === "assumed" && !params.iommuOff && !layout.inferences?.length) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
+  for (const i of layout.inferences ?? []) warnings.push(formatLayoutInference(i));
   return {
     topology,
     kernel,

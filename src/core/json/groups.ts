@@ -5,6 +5,8 @@ import type { Prediction } from "../iommu/predict.js";
 import { formatKernel } from "../kernel/version.js";
 import { formatStep } from "../messages.js";
 import { className, functionKindName, hex4 } from "../names.js";
+import { lspciName } from "../pci-ids/names.js";
+import type { PciNames } from "../pci-ids/names.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { sourceToJson } from "./topology.js";
 import type { SourceJson } from "./topology.js";
@@ -22,6 +24,8 @@ export interface MemberJson {
   vendor: string;
   device: string;
   className: string;
+  /** `Vendor Device` from pci.ids as lspci prints it; null without a database */
+  name: string | null;
   kind: string;
   driver: string | null;
   kernelGroup: number | null;
@@ -51,13 +55,14 @@ export function stepToJson(step: GroupStep, bdf: string): StepJson {
   return { bdf, code: step.code, text: formatStep(step), cite: STEP_CITES[step.code], detail: step };
 }
 
-export function memberToJson(p: Prediction, bdf: string): MemberJson {
+export function memberToJson(p: Prediction, bdf: string, names?: PciNames): MemberJson {
   const f = p.topology.functions.get(bdf)!;
   return {
     bdf,
     vendor: hex4(f.vendor),
     device: hex4(f.device),
-    className: className(f.classCode),
+    className: names?.className(f.classCode) ?? className(f.classCode),
+    name: names ? lspciName(names, f.vendor, f.device) : null,
     kind: functionKindName(f),
     driver: f.driver ?? null,
     kernelGroup: f.kernelGroup ?? null,
@@ -67,7 +72,7 @@ export function memberToJson(p: Prediction, bdf: string): MemberJson {
 }
 
 /** `groups --json` */
-export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction): GroupsJson {
+export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction, names?: PciNames): GroupsJson {
   return {
     schema: "iommu-atlas/groups@1",
     source: sourceToJson(snapshot, label),
@@ -75,7 +80,7 @@ export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction): 
     cmdline: p.params.raw,
     acsMode: p.acsMode,
     iommu: { kind: p.layout.kind, units: p.layout.units.map((u) => ({ name: u.name, functions: u.functions.length })) },
-    groups: p.groups.groups.map((g) => ({ id: g.id, members: [...g.members].sort().map((b) => memberToJson(p, b)) })),
+    groups: p.groups.groups.map((g) => ({ id: g.id, members: [...g.members].sort().map((b) => memberToJson(p, b, names)) })),
     ungrouped: [...p.layout.ungrouped].map(([bdf, reason]) => ({
       bdf,
       reason,

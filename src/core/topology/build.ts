@@ -82,9 +82,10 @@ function bridgeKindOf(headerType: number, isPcie: boolean, type: number): Bridge
 }
 
 function acsStateOf(config: DecodedConfig | undefined): AcsState {
-  if (!config || !config.extendedKnown) return { state: "unknown" };
-  const acs = config.acs;
-  return acs ? { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl } : { state: "absent" };
+  const acs = config?.acs;
+  // an ACS capability with its registers is known even when other parts of the config were not read (a trimmed paste)
+  if (acs) return { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl };
+  return !config || !config.extendedKnown ? { state: "unknown" } : { state: "absent" };
 }
 
 /**
