@@ -382,6 +382,18 @@ if [ -d "$root/sys/class/iommu" ]; then
     copy_link "sys/class/iommu/${inst##*/}"
   done
 fi
+# each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel scans
+# root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
+for rootbus in "$root"/sys/devices/pci[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]; do
+  rel=sys/devices/${rootbus##*/}
+  copy_link "$rel/firmware_node" || continue
+  case $copy_link_target in
+    ../*) node=${copy_link_target#../} ;;
+    *) continue ;;
+  esac
+  case /$node/ in *//* | */./* | */../*) continue ;; esac
+  for f in hid uid path; do copy_file "sys/devices/$node/$f" || :; done
+done
 
 tables=""
 for t in DMAR IVRS IORT; do
@@ -390,9 +402,12 @@ done
 # the device tree's root compatible: a machine booted from a device tree
 devicetree=0
 copy_file sys/firmware/devicetree/base/compatible && devicetree=1
-# never the host name: only these
+# never the host name: only these (kernel/version and Ubuntu's version_signature name the upstream
+# release; modules gives the module load order)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+copy_file proc/sys/kernel/version
+copy_file proc/version_signature
 copy_file proc/modules
 # the architecture; on the live host, uname -m when the kernel lacks the file
 if ! copy_file proc/sys/kernel/arch && [ -z "$root" ]; then

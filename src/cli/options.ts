@@ -43,7 +43,7 @@ export function predictOptions(flags: PredictFlags): PredictOptions {
   let kernel;
   if (flags.kernel !== undefined) {
     kernel = parseKernelVersion(flags.kernel);
-    if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.1 or 5.10`);
+    if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.12.118, 6.1 or 5.10`);
   }
   if (flags.arch !== undefined && flags.arch !== "x86" && flags.arch !== "arm64") throw new UsageError(`--arch '${flags.arch}': expected x86 or arm64`);
   if (flags.firmware !== undefined && flags.firmware !== "acpi" && flags.firmware !== "devicetree") {

@@ -38,10 +38,31 @@ const FUNCTION_FILES = [
 ] as const;
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
-/** never the host name: only these proc files */
-const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/modules"] as const;
+/**
+ * never the host name: only these proc files (kernel/version and Ubuntu's
+ * version_signature name the upstream release behind an ABI-named
+ * osrelease such as 6.1.0-37-amd64; modules gives the module load order)
+ */
+const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature", "proc/modules"] as const;
 /** where a bound driver's module link lives (absent for built-in drivers) */
 export const PCI_DRIVERS_DIR = "sys/bus/pci/drivers";
+
+const SYS_DEVICES_DIR = "sys/devices";
+/** `pciDDDD:BB`: a root bus's device folder */
+const ROOT_BUS_DIR = /^pci[0-9a-f]{4}:[0-9a-f]{2}$/;
+/** a host bridge's ACPI identity: _HID, _UID, namespace path */
+const FIRMWARE_NODE_FILES = ["hid", "uid", "path"] as const;
+
+/**
+ * `sys/devices/LNXSYSTM:00/…/PNP0A08:00` for a root bus's `firmware_node`
+ * target `../LNXSYSTM:00/…/PNP0A08:00`; undefined for any other shape
+ * (capture.sh takes the same ones)
+ */
+export function firmwareNodeDir(target: string): string | undefined {
+  const rest = target.startsWith("../") ? target.slice(3) : undefined;
+  if (rest === undefined || rest === "" || rest.split("/").some((s) => s === "" || s === "." || s === "..")) return undefined;
+  return `${SYS_DEVICES_DIR}/${rest}`;
+}
 
 /** conventional config space; shorter reads mean an unprivileged reader */
 const CONFIG_FULL_SIZE = 256;
@@ -75,10 +96,10 @@ export interface CollectOptions {
  * `iommu_group` links), the IOMMU group links, the IOMMU instance links
  * under `sys/class/iommu`, the DMAR/IVRS/IORT ACPI tables, the device
  * tree's root `compatible` (a device-tree machine), each bound driver's
- * `module` link, `proc/cmdline`, `proc/sys/kernel/osrelease`,
- * `proc/modules` (module load order) and the architecture (`proc/sys/kernel/arch`;
- * on the live host, when the kernel lacks that file, `uname -m` under the
- * same name), and for Switchtec NT
+ * `module` link, each root bus's `firmware_node` link with its `hid`, `uid`
+ * and `path`, the proc files of PROC_FILES, the architecture
+ * (`proc/sys/kernel/arch`; on the live host, when the kernel lacks that
+ * file, `uname -m` under the same name), and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
  * ntb-registers.ts). Symlinks stay symlinks with
@@ -235,6 +256,15 @@ export async function collectSysfs(
   if (instances !== undefined) {
     addDir(IOMMU_CLASS_DIR);
     for (const name of instances) await addLink(`${IOMMU_CLASS_DIR}/${name}`);
+  }
+
+  // each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel
+  // scans root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
+  for (const name of (await list(SYS_DEVICES_DIR)) ?? []) {
+    if (!ROOT_BUS_DIR.test(name)) continue;
+    const target = await addLink(`${SYS_DEVICES_DIR}/${name}/firmware_node`);
+    const node = target === undefined ? undefined : firmwareNodeDir(target);
+    if (node !== undefined) for (const file of FIRMWARE_NODE_FILES) await addFile(`${node}/${file}`);
   }
 
   const notesBeforeTables = notes.length;

@@ -253,6 +253,13 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     await link(root, "sys/class/iommu/smmu3.0x0000000009050000", "../../devices/platform/9050000.smmuv3/iommu/smmu3.0x0000000009050000");
     await put(root, "proc/sys/kernel/arch", "aarch64\n");
   } else {
+    // the root bus's ACPI host bridge, with the files a capture keeps (hid, uid, path) and some it does not
+    const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
+    await link(root, "sys/devices/pci0000:00/firmware_node", "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00");
+    await put(root, `${bridge}/hid`, "PNP0A08\n");
+    await put(root, `${bridge}/uid`, "0\n");
+    await put(root, `${bridge}/path`, "\\_SB_.PCI0\n");
+    await put(root, `${bridge}/status`, "15\n");
     await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
     await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
     if (opts.platform) {

@@ -22,18 +22,6 @@ export type GroupStep =
   /** arm64: when and why the SMMU set the function up (driver probe order) */
   | { readonly code: "arm-probe"; readonly at: string; readonly how: ProbeHow; readonly driver: string | undefined; readonly phase: "scan" | "modules" | "vfs" | "add"; readonly orderFrom: "proc-modules" | "assumed" };
 
-/** spec section or rule each step rests on */
-export const STEP_CITES: Record<GroupStep["code"], string> = {
-  "alias-bridge-group": "kernel-spec §5.1 A, §2.1",
-  "acs-isolated": "kernel-spec §5.1 B, §4.3",
-  "acs-not-isolated": "kernel-spec §5.1 B, §4.3",
-  "alias-group": "kernel-spec §5.1 C, §5.3",
-  "function-group": "kernel-spec §5.1 D, §5.2",
-  "new-group": "kernel-spec §5.1 E, §5.5",
-  "no-iommu": "kernel-spec §5.5",
-  "arm-probe": "kernel-spec §5.5 (DT/ACPI-IORT), §7.3",
-};
-
 export interface GroupInput {
   readonly topology: Topology;
   readonly props: PropsLookup;

@@ -1,5 +1,5 @@
 import type { GroupDiff } from "../iommu/diff.js";
-import { STEP_CITES } from "../iommu/groups.js";
+import { aliasCauses, citeStep } from "../iommu/cite.js";
 import type { GroupStep } from "../iommu/groups.js";
 import type { Prediction } from "../iommu/predict.js";
 import { formatKernel } from "../kernel/version.js";
@@ -51,8 +51,9 @@ export interface GroupsJson {
   warnings: string[];
 }
 
-export function stepToJson(step: GroupStep, bdf: string): StepJson {
-  return { bdf, code: step.code, text: formatStep(step), cite: STEP_CITES[step.code], detail: step };
+/** `p`, when given, lets a step's citation name the quirk that made two functions aliases */
+export function stepToJson(step: GroupStep, bdf: string, p?: Prediction): StepJson {
+  return { bdf, code: step.code, text: formatStep(step), cite: citeStep(step, p && aliasCauses(p.topology, p.props)), detail: step };
 }
 
 export function memberToJson(p: Prediction, bdf: string, names?: PciNames): MemberJson {
@@ -66,7 +67,7 @@ export function memberToJson(p: Prediction, bdf: string, names?: PciNames): Memb
     kind: functionKindName(f),
     driver: f.driver ?? null,
     kernelGroup: f.kernelGroup ?? null,
-    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf)),
+    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf, p)),
     dependsOnUnknownAcs: [...(p.groups.dependsOnUnknown.get(bdf) ?? [])],
   };
 }
@@ -106,7 +107,7 @@ export function diffToJson(snapshot: Snapshot, label: string, p: Prediction, d: 
   const explanations: Record<string, StepJson[]> = {};
   for (const diff of d.differences) {
     const bdfs = diff.kind === "membership" ? diff.kernelMembers : diff.kind === "number" ? diff.members : [diff.bdf];
-    for (const b of bdfs) explanations[b] = (p.groups.steps.get(b) ?? []).map((s) => stepToJson(s, b));
+    for (const b of bdfs) explanations[b] = (p.groups.steps.get(b) ?? []).map((s) => stepToJson(s, b, p));
   }
   return {
     schema: "iommu-atlas/diff@1",

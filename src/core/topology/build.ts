@@ -47,6 +47,11 @@ export interface BuildOptions {
   readonly kernelView?: boolean;
   /** `pci=pcie_scan_all`: scan every device number below root and downstream ports */
   readonly pcieScanAll?: boolean;
+  /**
+   * root buses (`dddd:bb`) in the kernel's scan order, from their ACPI host
+   * bridges; roots not listed follow, by segment and bus number
+   */
+  readonly rootOrder?: readonly string[];
 }
 
 interface Work {
@@ -362,9 +367,11 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     });
   }
 
+  const rootRank = new Map((opts.rootOrder ?? []).map((k, i) => [k, i]));
+  const rankOf = (key: string): number => rootRank.get(key) ?? rootRank.size;
   const roots = [...buses.values()]
     .filter((b) => b.parent === undefined)
-    .sort((a, b) => a.segment - b.segment || a.number - b.number)
+    .sort((a, b) => rankOf(a.key) - rankOf(b.key) || a.segment - b.segment || a.number - b.number)
     .map((b) => b.key);
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
