@@ -3,10 +3,11 @@
 # 'iommu-atlas capture' writes. POSIX sh; needs only busybox applets, so it
 # also runs inside a minimal initramfs.
 #
-#   capture.sh [-o FILE.tar.gz] [--redact] [--root DIR]
+#   capture.sh [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]
 #
 #   -o FILE     archive to write (default iommu-atlas-capture-<UTC time>.tar.gz)
 #   --redact    zero each function's Device Serial Number in config space
+#   --hostname  also record the host name (proc/sys/kernel/hostname)
 #   --root DIR  read DIR/sys and DIR/proc instead of /sys and /proc
 #
 # For a Switchtec NT endpoint (vendor 0x11f8 or 0x1055, class 0x0680xx) it
@@ -22,10 +23,11 @@ set -u
 me=capture.sh
 out=""
 redact=0
+hostname=0
 root=""
 
 usage() {
-  echo "usage: $me [-o FILE.tar.gz] [--redact] [--root DIR]" >&2
+  echo "usage: $me [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]" >&2
   exit 1
 }
 warn() {
@@ -42,9 +44,10 @@ while [ $# -gt 0 ]; do
     --output=*) out=${1#--output=}; shift ;;
     -o?*) out=${1#-o}; shift ;;
     --redact) redact=1; shift ;;
+    --hostname) hostname=1; shift ;;
     --root) [ $# -ge 2 ] || usage; root=$2; shift 2 ;;
     --root=*) root=${1#--root=}; shift ;;
-    -h | --help) echo "usage: $me [-o FILE.tar.gz] [--redact] [--root DIR]"; exit 0 ;;
+    -h | --help) echo "usage: $me [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]"; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -402,8 +405,8 @@ done
 # the device tree's root compatible: a machine booted from a device tree
 devicetree=0
 copy_file sys/firmware/devicetree/base/compatible && devicetree=1
-# never the host name: only these (kernel/version and Ubuntu's version_signature name the upstream
-# release; modules gives the module load order)
+# never the host name unless asked for (kernel/version and Ubuntu's version_signature name the
+# upstream release; modules gives the module load order)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
 copy_file proc/sys/kernel/version
@@ -414,6 +417,11 @@ if ! copy_file proc/sys/kernel/arch && [ -z "$root" ]; then
   arch=$(uname -m 2>/dev/null) && [ -n "$arch" ] &&
     mkdir -p "$stage/proc/sys/kernel" && echo "$arch" >"$stage/proc/sys/kernel/arch"
 fi
+# the machine's make and firmware (DMI_FIELDS in src/core/fleet/identity.ts); never serials or UUIDs
+for f in sys_vendor product_name board_vendor board_name bios_vendor bios_version bios_date; do
+  copy_file "sys/class/dmi/id/$f"
+done
+[ "$hostname" = 0 ] || copy_file proc/sys/kernel/hostname
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc

@@ -41,6 +41,7 @@ export type { AcsState, BridgeKind, PciBus, PciFunction, Topology } from "./topo
 
 export * as acpi from "./acpi/index.js";
 export * as faults from "./faults/index.js";
+export * as fleet from "./fleet/index.js";
 export * as plan from "./plan/index.js";
 export * as program from "./program/index.js";
 export * as quirks from "./quirks/index.js";

@@ -9,7 +9,7 @@ import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { encodeExcerpt } from "../../core/switchtec/excerpt.js";
 import { proxyAliases } from "../../core/switchtec/proxy-aliases.js";
 import { collectSysfs, firmwareNodeDir } from "./collect.js";
-import { FAKE_HOSTNAME, FAKE_SERIAL, fakeNtResource0, fakeResourceFile, makeFakeSysfs } from "./fake-sysfs.js";
+import { FAKE_DMI, FAKE_HOSTNAME, FAKE_SERIAL, FAKE_SERIAL_TEXT, fakeNtResource0, fakeResourceFile, makeFakeSysfs } from "./fake-sysfs.js";
 import { NO_MEM_BAR, describeNotes } from "./notes.js";
 
 let tmp: string;
@@ -69,6 +69,26 @@ describe("collectSysfs", () => {
       const dev = resolveLink(tree, `sys/bus/pci/devices/${bdf}`);
       expect(dev && tree.get(dev)).toEqual({ kind: "dir" });
     }
+  });
+
+  it("records the DMI make, board and firmware as plain files, never the serials, the UUID or the host name", async () => {
+    await makeFakeSysfs(tmp);
+    const { tree } = await collectSysfs(tmp, { readRegisters: true });
+    const text = (rel: string): string | undefined => {
+      const e = tree.get(rel);
+      return e?.kind === "file" ? new TextDecoder().decode(e.data) : undefined;
+    };
+    for (const [name, value] of Object.entries(FAKE_DMI)) expect(text(`sys/class/dmi/id/${name}`), name).toBe(`${value}\n`);
+    expect(tree.get("sys/class/dmi/id")).toEqual({ kind: "dir" });
+    expect([...tree.keys()].filter((k) => k.startsWith("sys/class/dmi/id/")).sort()).toEqual(Object.keys(FAKE_DMI).map((n) => `sys/class/dmi/id/${n}`).sort());
+    for (const [key, entry] of tree) {
+      expect(key).not.toMatch(/serial|uuid|sys\/devices\/virtual/);
+      if (entry.kind === "file") expect(new TextDecoder().decode(entry.data)).not.toContain(FAKE_SERIAL_TEXT);
+    }
+    expect(tree.has("proc/sys/kernel/hostname")).toBe(false);
+
+    const named = (await collectSysfs(tmp, { readRegisters: true, hostname: true })).tree.get("proc/sys/kernel/hostname");
+    expect(named).toEqual({ kind: "file", data: new TextEncoder().encode(`${FAKE_HOSTNAME}\n`) });
   });
 
   it("keeps the full 4096-byte config and its serial unless redacting", async () => {

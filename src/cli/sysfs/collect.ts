@@ -1,6 +1,7 @@
 import { readdir, readFile, readlink, realpath } from "node:fs/promises";
 import { machine } from "node:os";
 import path from "node:path";
+import { DMI_DIR, DMI_FIELDS, HOSTNAME_PATH } from "../../core/fleet/identity.js";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
 import { EXCERPT_FILE, EXCERPT_SOURCE_FILE } from "../../core/switchtec/excerpt.js";
 import { errnoCode } from "./errors.js";
@@ -39,9 +40,10 @@ const FUNCTION_FILES = [
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
 /**
- * never the host name: only these proc files (kernel/version and Ubuntu's
- * version_signature name the upstream release behind an ABI-named
- * osrelease such as 6.1.0-37-amd64; modules gives the module load order)
+ * never the host name unless asked for: only these proc files (kernel/version
+ * and Ubuntu's version_signature name the upstream release behind an
+ * ABI-named osrelease such as 6.1.0-37-amd64; modules gives the module
+ * load order)
  */
 const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature", "proc/modules"] as const;
 /** where a bound driver's module link lives (absent for built-in drivers) */
@@ -87,6 +89,8 @@ export interface CollectOptions {
    * (an extracted capture) and never touch device registers
    */
   readonly readRegisters?: boolean;
+  /** also record proc/sys/kernel/hostname */
+  readonly hostname?: boolean;
 }
 
 /**
@@ -99,7 +103,9 @@ export interface CollectOptions {
  * `module` link, each root bus's `firmware_node` link with its `hid`, `uid`
  * and `path`, the proc files of PROC_FILES, the architecture
  * (`proc/sys/kernel/arch`; on the live host, when the kernel lacks that
- * file, `uname -m` under the same name), and for Switchtec NT
+ * file, `uname -m` under the same name), the DMI identity files
+ * (DMI_FIELDS: make, board and firmware; no serials), the host name only
+ * with `hostname`, and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
  * ntb-registers.ts). Symlinks stay symlinks with
@@ -280,6 +286,9 @@ export async function collectSysfs(
   if ((await addFile(ARCH_FILE)) === undefined && rootReal === "/") {
     tree.set(ARCH_FILE, { kind: "file", data: new TextEncoder().encode(`${machine()}\n`) });
   }
+  // the machine's make and firmware, for grouping hosts by hardware: never serials, UUIDs or asset tags
+  for (const name of DMI_FIELDS) await addFile(`${DMI_DIR}/${name}`);
+  if (opts.hostname) await addFile(HOSTNAME_PATH);
 
   // every ancestor folder, as a tar of the same files would list them
   for (const key of [...tree.keys()]) {
