@@ -269,6 +269,18 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     });
 
   program
+    .command("serve")
+    .description("the web page on 127.0.0.1 with SOURCE preloaded (read-only); prints the URL")
+    .argument(sourceArg, "a capture (.tar.gz), a sysfs folder, lspci output or a design; default: this host")
+    .option("--port <n>", "port to listen on (0: any free port)", "8765")
+    .option("--host <addr>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
+    .option("--allow-remote", "allow a non-loopback --host (prints a warning)")
+    .action(async (source: string | undefined, o: { port?: string; host?: string; allowRemote?: boolean }) => {
+      const { serve } = await import("./commands/serve.js");
+      setCode(await serve({ ...o, source }, io));
+    });
+
+  program
     .command("start", { hidden: true })
     .description("the main job on this host (npm start)")
     .action(async () => {

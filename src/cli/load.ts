@@ -2,10 +2,8 @@ import { open, readFile, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { looksLikeCapture } from "../core/capture/index.js";
 import { fileURLToPath } from "node:url";
-import { snapshotFromDesign } from "../core/design/from-design.js";
-import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
-import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../core/lspci/index.js";
+import { snapshotFromText, yamlProblemText } from "../core/sources/from-input.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { readSource } from "./sysfs/archive.js";
@@ -48,30 +46,14 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
     },
   );
   const text = new TextDecoder("utf-8").decode(bytes);
-  if (looksLikeLspci(text)) {
-    let r = snapshotFromLspci(text);
-    // names without ids (no -nn): read the ids back through pci.ids
-    if (needsPciIds(r)) {
-      const pciIds = await loadPciIds();
-      if (pciIds) r = snapshotFromLspci(text, { pciIds });
-    }
-    if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
-    const notes = [
-      ...r.snapshot.notes,
-      ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
-      ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
-    ];
-    return { snapshot: { ...r.snapshot, notes }, label: source };
+  let r = snapshotFromText(text, source);
+  // names without ids (no -nn): read the ids back through pci.ids
+  if (r.ok && r.needsPciIds) {
+    const pciIds = await loadPciIds();
+    if (pciIds) r = snapshotFromText(text, source, { pciIds });
   }
-  if (yamlHasKey(text, ["devices"])) {
-    const r = snapshotFromDesign(text);
-    if (!r.ok) throw yamlError(source, r.problems);
-    return { snapshot: r.snapshot, label: source };
-  }
-  const firstLine = text.split(/\r?\n/).findIndex((l) => l.trim() !== "");
-  throw new InputError(
-    `${source}:${firstLine + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
-  );
+  if (!r.ok) throw new InputError(r.message);
+  return { snapshot: r.snapshot, label: source };
 }
 
 /** the first 512 bytes of a file: enough to tell a capture archive from text */
@@ -91,9 +73,7 @@ async function readHead(file: string): Promise<Uint8Array> {
 
 /** one line for the first problem of a YAML input, counting the rest */
 export function yamlError(file: string, problems: readonly YamlProblem[]): InputError {
-  const p = problems[0]!;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return new InputError(`${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`);
+  return new InputError(yamlProblemText(file, problems));
 }
 
 /** a text input file (plan, scenario); a read failure is one line naming the file, ending with `hint` */

@@ -192,6 +192,18 @@ export function formatNoSplit(n: NoSplit): string {
   }
 }
 
+/** the caveat of a split that only an override makes */
+export function formatSplitCaveat(stillReachable: readonly string[]): string {
+  return stillReachable.length
+    ? `but it only tells the kernel to assume isolation: ${stillReachable.join(", ")} can still reach it peer to peer without passing the IOMMU`
+    : "but it only tells the kernel to assume isolation the hardware does not enforce";
+}
+
+/** a group that rests on ACS a short dump did not show */
+export function formatUnknownAcsDependency(bdfs: readonly string[]): string {
+  return `depends on unknown ACS of ${bdfs.join(", ")}: capture as root to be sure`;
+}
+
 /** what a layout inferred from the platform without an ACPI table (each is said in the output) */
 export function formatLayoutInference(i: LayoutInference): string {
   const id = (v: number, d: number): string => `${v.toString(16).padStart(4, "0")}:${d.toString(16).padStart(4, "0")}`;
