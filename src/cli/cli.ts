@@ -11,7 +11,10 @@ function predictionOptions(cmd: Command, withAcs = true): Command {
     .option("--kernel <version>", "kernel release to model (default: the source's, else 6.1)")
     .option("--cmdline <text>", "kernel command line to model (default: the source's /proc/cmdline)")
     .option("--boot", "model ACS control as the kernel enables it at boot instead of the captured values")
-    .option("--hotplug", "model Switchtec NT functions as hot-added: their proxy aliases are programmed but do not change groups");
+    .option("--hotplug", "model Switchtec NT functions as hot-added: their proxy aliases are programmed but do not change groups")
+    .option("--arch <arch>", "x86 or arm64 (default: the source's; arm64 groups form at driver probe)")
+    .option("--firmware <kind>", "arm64: acpi (IORT: ACS requested before the scan) or devicetree (after it); default: the source's, else acpi")
+    .option("--bind <bdf=driver>", "arm64 what if: a driver probes this function (it gets a group, after the functions already bound) (repeatable)", collect);
   if (withAcs) cmd.option("--acs <bdf=+FLAGS>", "what if: set or clear ACS bits, e.g. 0000:00:1c.0=+RR+CR (repeatable)", collect);
   return cmd;
 }
