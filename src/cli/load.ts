@@ -3,7 +3,9 @@ import { fileURLToPath } from "node:url";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
+import { excerpt } from "../core/excerpt.js";
 import { asciiText } from "../core/fs/file-tree.js";
+import { binaryProblem } from "../core/limits.js";
 import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
@@ -38,12 +40,31 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   });
   if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
   const bytes = await readFile(source).then(
-    (b) => new Uint8Array(b),
+    (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
     (err: unknown) => {
       throw new SourceError(source, systemErrorText(err));
     },
   );
+  return snapshotFromBytes(bytes, source);
+}
+
+const SOURCE_KINDS = "not lspci output, a capture archive or a design file";
+const SOURCE_ACTION = "pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list";
+
+/**
+ * A source file's bytes as a snapshot, the kind told from the content: a
+ * capture archive, lspci text or a design. `source` names the file in errors.
+ *
+ * @throws SourceError or InputError, each one line that never echoes binary data
+ */
+export function snapshotFromBytes(bytes: Uint8Array, source: string): Loaded {
   if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
+  if (bytes.length === 0) throw new InputError(`${source}: the file is empty; ${SOURCE_ACTION}`);
+  const binary = binaryProblem(bytes);
+  if (binary) {
+    const action = binary.what.endsWith("compressed data") ? "decompress it first (only gzip is read), or " + SOURCE_ACTION : SOURCE_ACTION;
+    throw new InputError(`${source}: offset 0x${binary.offset.toString(16)}: ${binary.what}, ${SOURCE_KINDS}; ${action}`);
+  }
   const text = new TextDecoder("utf-8").decode(bytes);
   if (looksLikeLspci(text)) {
     const r = snapshotFromLspci(text);
@@ -57,13 +78,13 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   }
   if (yamlHasKey(text, ["devices"])) {
     const r = snapshotFromDesign(text);
-    if (!r.ok) throw yamlError(source, r.problems);
+    if (!r.ok) throw yamlError(source, r.problems, "see docs/design.md");
     return { snapshot: r.snapshot, label: source };
   }
-  const firstLine = text.split(/\r?\n/).findIndex((l) => l.trim() !== "");
-  throw new InputError(
-    `${source}:${firstLine + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${text.split(/\r?\n/)[Math.max(0, firstLine)]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
-  );
+  const lines = text.split(/\r?\n/, 1000);
+  const first = lines.findIndex((l) => l.trim() !== "");
+  if (first < 0) throw new InputError(`${source}: the file holds only blank lines; ${SOURCE_ACTION}`);
+  throw new InputError(`${source}:${first + 1}: ${SOURCE_KINDS} ('${excerpt(lines[first]!.trim(), 60)}'); ${SOURCE_ACTION}`);
 }
 
 /** gzip, or a tar header ("ustar" at 257) */
@@ -72,18 +93,39 @@ function isArchive(bytes: Uint8Array): boolean {
   return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
 }
 
-/** one line for the first problem of a YAML input, counting the rest */
-export function yamlError(file: string, problems: readonly YamlProblem[]): InputError {
+/** longest message a YAML problem gives; past it the text is cut */
+const MAX_PROBLEM_LENGTH = 400;
+
+/**
+ * One line for the first problem of a YAML input, counting the rest; user
+ * text in it is escaped and cut. `hint` (e.g. "see docs/plan.md") ends the
+ * line when the message does not already say what to do.
+ */
+export function yamlError(file: string, problems: readonly YamlProblem[], hint?: string): InputError {
   const p = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return new InputError(`${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`);
+  const message = excerpt(`${p.path ? `${p.path}: ` : ""}${p.message}`, MAX_PROBLEM_LENGTH);
+  const tail = hint && !/docs\/|; /.test(message) ? `; ${hint}` : "";
+  return new InputError(`${file}:${p.line}: ${message}${more}${tail}`);
 }
 
-/** a text input file (plan, scenario); a read failure is one line naming the file, ending with `hint` */
+/**
+ * A text input file (plan, scenario): read failures and binary content are
+ * one line naming the file, ending with `hint`.
+ */
 export async function readTextInput(file: string, hint: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; ${hint}`);
   }
+  return textFromBytes(bytes, file, hint);
+}
+
+/** a text input's bytes as text; binary data is refused with its offset, never echoed */
+export function textFromBytes(bytes: Uint8Array, file: string, hint: string): string {
+  const binary = binaryProblem(bytes);
+  if (binary) throw new InputError(`${file}: offset 0x${binary.offset.toString(16)}: ${binary.what}, not a YAML text; ${hint}`);
+  return new TextDecoder("utf-8").decode(bytes);
 }

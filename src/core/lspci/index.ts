@@ -64,6 +64,7 @@ import { isHexDigit } from "./caps.js";
 import { parseAddress, parseDeviceRest, scriptGroupAt } from "./device-line.js";
 import { scanLspci } from "./scan.js";
 import { TreeReader } from "./tree.js";
+import { lspciLimitProblem } from "../limits.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import type { LspciWarning } from "./warnings.js";
 
@@ -78,6 +79,8 @@ const NOT_LSPCI = "not lspci output: no device line (`00:02.0 PCI bridge: …`),
  * `ok: false` naming the first line that did not fit.
  */
 export function snapshotFromLspci(text: string): LspciResult {
+  const limit = lspciLimitProblem(text);
+  if (limit) return { ok: false, line: limit.line, text: "", reason: limit.message };
   const scan = scanLspci(text);
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
