@@ -12,6 +12,7 @@ export const LIMITS = {
   /** design, plan and scenario files */
   yaml: {
     bytes: 1 * MiB,
+    lines: 50_000,
     lineLength: 16 * KiB,
     /** leading spaces of a line */
     indent: 256,
@@ -50,6 +51,13 @@ function utf8Length(text: string): number {
   return n;
 }
 
+/** lines in `text`, counting no further than max + 1 */
+function lineCount(text: string, max: number): number {
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && lines <= max; i = text.indexOf("\n", i + 1)) lines++;
+  return lines;
+}
+
 /** the first line longer than `max` characters, if any */
 function longLine(text: string, max: number): LimitProblem | undefined {
   let start = 0;
@@ -83,6 +91,8 @@ export function yamlLimitProblem(text: string): LimitProblem | undefined {
   }
   const long = longLine(text, L.lineLength);
   if (long) return long;
+  const lines = lineCount(text, L.lines);
+  if (lines > L.lines) return { line: L.lines + 1, message: `more than ${L.lines} lines; a design, plan or scenario file is far shorter, is this the right file?` };
   let flow = 0;
   let start = 0;
   for (let line = 1; start <= text.length; line++) {
@@ -121,10 +131,7 @@ export function yamlLimitProblem(text: string): LimitProblem | undefined {
 export function lspciLimitProblem(text: string): LimitProblem | undefined {
   const L = LIMITS.lspci;
   if (text.length > L.bytes) return { line: 1, message: `larger than ${size(L.bytes)}; lspci output of a whole machine is well under 1 MiB, is this the right file?` };
-  let lines = 1;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) {
-    if (++lines > L.lines) return { line: L.lines + 1, message: `more than ${L.lines} lines; lspci output of a whole machine is far shorter, is this the right file?` };
-  }
+  if (lineCount(text, L.lines) > L.lines) return { line: L.lines + 1, message: `more than ${L.lines} lines; lspci output of a whole machine is far shorter, is this the right file?` };
   return longLine(text, L.lineLength);
 }
 

@@ -98,6 +98,9 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], lineOf: (path: 
 
 /** true when the text is a YAML mapping with one of the given top-level keys */
 export function yamlHasKey(text: string, keys: readonly string[]): boolean {
+  // past the YAML limits it is no YAML input of ours; a key at the start of a line is one, even if the rest is broken
+  if (yamlLimitProblem(text)) return false;
+  if (keys.some((k) => new RegExp(`^${k}[ \t]*:`, "m").test(text))) return true;
   try {
     const doc = parseDocument(text, { prettyErrors: false });
     if (doc.errors.length > 0 || !isMap(doc.contents)) return false;

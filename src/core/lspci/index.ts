@@ -84,7 +84,7 @@ export function snapshotFromLspci(text: string): LspciResult {
   const scan = scanLspci(text);
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
-    if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output" };
+    if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output; save the output of `sudo lspci -vvnn` and pass that" };
     return { ok: false, line: unfit.line, text: unfit.text, reason: NOT_LSPCI };
   }
   const { snapshot, format, dumps, warnings } = assemble(scan);
