@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, "../..");
 /** shared inputs beside the checkout (not in a fresh clone: then the repository's own are used) */
-const SHARED = resolve(REPO, "../shared");
+const SHARED = process.env.IOMMU_ATLAS_SHARED ?? resolve(REPO, "../shared");
 
 const dist = (p) => import(join(REPO, "dist", p));
 
