@@ -26,6 +26,8 @@ export const LIMITS = {
     bytes: 64 * MiB,
     lineLength: 64 * KiB,
     lines: 2_000_000,
+    /** device lines (`00:1c.0 PCI bridge: …`): each becomes a function; PCI has 65536 per segment */
+    functions: 100_000,
   },
 } as const;
 
@@ -132,7 +134,16 @@ export function lspciLimitProblem(text: string): LimitProblem | undefined {
   const L = LIMITS.lspci;
   if (text.length > L.bytes) return { line: 1, message: `larger than ${size(L.bytes)}; lspci output of a whole machine is well under 1 MiB, is this the right file?` };
   if (lineCount(text, L.lines) > L.lines) return { line: L.lines + 1, message: `more than ${L.lines} lines; lspci output of a whole machine is far shorter, is this the right file?` };
-  return longLine(text, L.lineLength);
+  const long = longLine(text, L.lineLength);
+  if (long) return long;
+  const device = /^[ \t]*(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7][ \t]/gm;
+  let functions = 0;
+  for (let m = device.exec(text); m; m = device.exec(text)) {
+    if (++functions > L.functions) {
+      return { line: lineCount(text.slice(0, m.index), Infinity), message: `more than ${L.functions} device lines; a machine has far fewer PCI functions, is this the same lspci run pasted many times?` };
+    }
+  }
+  return undefined;
 }
 
 const MAGIC: ReadonlyArray<{ what: string; magic: readonly number[] }> = [

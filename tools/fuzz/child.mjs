@@ -14,7 +14,7 @@ function describe(err) {
 }
 
 process.on("message", (job) => {
-  const { target, seed, from, count, budgetMs } = job;
+  const { target, seed, from, count, budgetMs, msPerMiB } = job;
   const t = TARGETS[target];
   const failures = [];
   const kinds = { model: 0, error: 0 };
@@ -40,7 +40,9 @@ process.on("message", (job) => {
     }
     const ms = performance.now() - start;
     if (ms > slowest.ms) slowest = { ms, index };
-    if (ms > budgetMs) failures.push({ index, kind: "time budget", message: `took ${ms.toFixed(0)} ms, budget ${budgetMs} ms (${input.bytes.length} bytes)` });
+    // linear time: a fixed budget plus so much per MiB of input
+    const allowed = budgetMs + (input.bytes.length / 2 ** 20) * msPerMiB;
+    if (ms > allowed) failures.push({ index, kind: "time budget", message: `took ${ms.toFixed(0)} ms, budget ${allowed.toFixed(0)} ms (${input.bytes.length} bytes)` });
     if (process.memoryUsage.rss() > RSS_LIMIT) {
       failures.push({ index, kind: "memory budget", message: `resident memory ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB after this input, budget ${RSS_LIMIT / 2 ** 20} MiB` });
       process.send({ type: "done", target, from, count: index - from + 1, failures, kinds, slowest, bytes }, () => process.exit(0));

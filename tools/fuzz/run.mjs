@@ -22,7 +22,8 @@ time and memory budget. Failures are saved in tools/fuzz/reproducers/ with their
   --seed S         campaign seed (default random, printed); the same seed gives the same inputs
   --inputs N       stop a reader after N inputs (default: no limit, time decides)
   --jobs J         child processes (default 2)
-  --budget-ms MS   time one input may take (default 2000)
+  --budget-ms MS   time one input may take (default 2000), plus --ms-per-mib per MiB of input
+  --ms-per-mib MS  time allowed per MiB of input on top of --budget-ms (default 1000)
   --hang-s S       a batch that answers nothing for S seconds is a hang (default 60)
   --summary FILE   write the campaign's figures as JSON
   --replay FILE    run one saved reproducer (FILE.json beside it names the reader) and print the answer
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
     inputs: { type: "string" },
     jobs: { type: "string", default: "2" },
     "budget-ms": { type: "string", default: "2000" },
+    "ms-per-mib": { type: "string", default: "1000" },
     "hang-s": { type: "string", default: "60" },
     summary: { type: "string" },
     replay: { type: "string" },
@@ -83,6 +85,7 @@ const seed = opts.seed === undefined ? randomInt(0, 2 ** 31) : number("seed", op
 const minutes = number("minutes", opts.minutes);
 const jobs = Math.max(1, Math.floor(number("jobs", opts.jobs, 1)));
 const budgetMs = number("budget-ms", opts["budget-ms"], 1);
+const msPerMiB = number("ms-per-mib", opts["ms-per-mib"]);
 const hangMs = number("hang-s", opts["hang-s"], 1) * 1000;
 const cap = opts.inputs === undefined ? Infinity : number("inputs", opts.inputs, 1);
 const names = opts.target ? opts.target.split(",").map((s) => s.trim()) : Object.keys(TARGETS);
@@ -93,7 +96,7 @@ for (const n of names) {
   }
 }
 
-console.log(`fuzz: seed ${seed}, ${names.length} readers, ${minutes} min, ${jobs} processes, budget ${budgetMs} ms per input`);
+console.log(`fuzz: seed ${seed}, ${names.length} readers, ${minutes} min, ${jobs} processes, budget ${budgetMs} ms + ${msPerMiB} ms per MiB per input`);
 const started = Date.now();
 const deadline = started + minutes * 60_000;
 
@@ -199,7 +202,7 @@ async function worker() {
       if (target === undefined) break;
       const s = stats.get(target);
       const count = Math.max(1, Math.min(s.batch, cap - s.next));
-      job = { target, seed, from: s.next, count, budgetMs };
+      job = { target, seed, from: s.next, count, budgetMs, msPerMiB };
       s.next += count;
     }
     const t0 = Date.now();
@@ -255,5 +258,5 @@ if (signatures.size > 0) {
   console.log("\nfailure kinds (reproducers in tools/fuzz/reproducers/):");
   for (const [sig, n] of [...signatures].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(7)}  ${sig.slice(0, 200)}`);
 }
-if (opts.summary) writeFileSync(opts.summary, `${JSON.stringify({ seed, minutes: +(seconds / 60).toFixed(2), jobs, budgetMs, node: process.version, readers: rows, failures: found }, null, 2)}\n`);
+if (opts.summary) writeFileSync(opts.summary, `${JSON.stringify({ seed, minutes: +(seconds / 60).toFixed(2), jobs, budgetMs, msPerMiB, node: process.version, readers: rows, failures: found }, null, 2)}\n`);
 process.exit(found.length > 0 ? 1 : 0);
