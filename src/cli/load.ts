@@ -1,10 +1,11 @@
-import { readFile, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { looksLikeCapture } from "../core/capture/index.js";
 import { fileURLToPath } from "node:url";
 import { snapshotFromDesign } from "../core/design/from-design.js";
 import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { excerpt } from "../core/excerpt.js";
-import { asciiText } from "../core/fs/file-tree.js";
 import { binaryProblem } from "../core/limits.js";
 import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
@@ -38,7 +39,9 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
   const st = await stat(source).catch((err: unknown) => {
     throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
   });
-  if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  if (st.isDirectory() || looksLikeCapture(await readHead(source))) {
+    return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  }
   const bytes = await readFile(source).then(
     (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
     (err: unknown) => {
@@ -58,7 +61,7 @@ const SOURCE_ACTION = "pass the output of 'sudo lspci -vvnn', a capture made by 
  * @throws SourceError or InputError, each one line that never echoes binary data
  */
 export function snapshotFromBytes(bytes: Uint8Array, source: string): Loaded {
-  if (isArchive(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
+  if (looksLikeCapture(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   if (bytes.length === 0) throw new InputError(`${source}: the file is empty; ${SOURCE_ACTION}`);
   const binary = binaryProblem(bytes);
   if (binary) {
@@ -87,10 +90,19 @@ export function snapshotFromBytes(bytes: Uint8Array, source: string): Loaded {
   throw new InputError(`${source}:${first + 1}: ${SOURCE_KINDS} ('${excerpt(lines[first]!.trim(), 60)}'); ${SOURCE_ACTION}`);
 }
 
-/** gzip, or a tar header ("ustar" at 257) */
-function isArchive(bytes: Uint8Array): boolean {
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return true;
-  return bytes.length >= 262 && asciiText(bytes.subarray(257, 262)) === "ustar";
+/** the first 512 bytes of a file: enough to tell a capture archive from text */
+async function readHead(file: string): Promise<Uint8Array> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, "r");
+    const buf = new Uint8Array(512);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (err) {
+    throw new SourceError(file, systemErrorText(err));
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** longest message a YAML problem gives; past it the text is cut */

@@ -3,6 +3,8 @@
  * become a Snapshot; `predict` derives aliases, ACS and IOMMU groups; the
  * feature areas are namespaces.
  */
+export { CAPTURE_LIMITS, CaptureError, CaptureReader, looksLikeCapture, readCapture } from "./capture/index.js";
+export type { CaptureLimits } from "./capture/index.js";
 export { decodeConfig } from "./config/decode.js";
 export type { DecodeOptions, DecodedConfig } from "./config/decode.js";
 export { snapshotFromDesign } from "./design/from-design.js";

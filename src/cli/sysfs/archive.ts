@@ -1,38 +1,28 @@
-import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { Header, type HeaderData, Pax } from "tar";
+import { CaptureError, CaptureReader, readCapture } from "../../core/capture/index.js";
 import type { FileTree, FileTreeEntry } from "../../core/fs/file-tree.js";
 import { collectSysfs } from "./collect.js";
-import { OutputError, SourceError, errnoCode, systemErrorText } from "./errors.js";
+import { OutputError, SourceError, systemErrorText } from "./errors.js";
 
 const BLOCK = 512;
-/** captures are well under a megabyte; refuse gzip bombs */
-const MAX_TAR_SIZE = 256 * 1024 * 1024;
 /** fixed entry time, so equal trees give equal bytes */
 const EPOCH = new Date(0);
+/** bytes read from disk at a time */
+const CHUNK = 1 << 20;
 
-const COMPRESSED_MAGIC: ReadonlyArray<{ name: string; magic: readonly number[] }> = [
-  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
-  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
-  { name: "bzip2", magic: [0x42, 0x5a, 0x68] },
-];
-
-function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
-function tarError(file: string, what: string, offset: number, why: string): SourceError {
-  return new SourceError(file, `${what} (offset ${hex(offset)}: ${why})`, offset);
+function sourceError(file: string, err: unknown): SourceError {
+  if (err instanceof CaptureError) return new SourceError(file, err.detail, err.offset);
+  throw err;
 }
 
 /**
  * Reads a capture: a folder holding `sys/` (read like a live sysfs), a `.tar`
- * or a `.tar.gz`, told apart by content rather than name.
+ * or a `.tar.gz`, told apart by content rather than name. Archives are read
+ * in one streaming pass (see core/capture).
  *
  * @throws SourceError with a one-line message for anything unreadable
  */
@@ -48,13 +38,37 @@ export async function readSource(file: string): Promise<FileTree> {
     if (!pciDir?.isDirectory()) throw new SourceError(file, "folder has no sys/bus/pci");
     return (await collectSysfs(file)).tree;
   }
-  let bytes: Uint8Array;
+  const reader = new CaptureReader();
+  let handle: FileHandle;
   try {
-    bytes = await readFile(file);
+    handle = await open(file, "r");
   } catch (err) {
     throw new SourceError(file, systemErrorText(err));
   }
-  return decodeArchive(bytes, file);
+  try {
+    const buf = new Uint8Array(CHUNK);
+    for (;;) {
+      let n: number;
+      try {
+        ({ bytesRead: n } = await handle.read(buf, 0, CHUNK));
+      } catch (err) {
+        throw new SourceError(file, systemErrorText(err));
+      }
+      if (n === 0) break;
+      try {
+        reader.push(buf.subarray(0, n));
+      } catch (err) {
+        throw sourceError(file, err);
+      }
+    }
+    try {
+      return reader.finish();
+    } catch (err) {
+      throw sourceError(file, err);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -64,169 +78,10 @@ export async function readSource(file: string): Promise<FileTree> {
  * @throws SourceError
  */
 export function decodeArchive(bytes: Uint8Array, file: string): FileTree {
-  if (bytes.length === 0) throw new SourceError(file, "empty file");
-  let tar = bytes;
-  if (startsWith(bytes, [0x1f, 0x8b])) {
-    tar = gunzip(bytes, file);
-  } else {
-    const packed = COMPRESSED_MAGIC.find((c) => startsWith(bytes, c.magic));
-    if (packed) throw new SourceError(file, `${packed.name}-compressed, only gzip is supported; decompress it first`);
-  }
-  const tree = parseTar(tar, file);
-  if (![...tree.keys()].some((k) => k === "sys/bus/pci" || k.startsWith("sys/bus/pci/"))) {
-    throw new SourceError(file, "archive has no sys/bus/pci");
-  }
-  return tree;
-}
-
-function gunzip(bytes: Uint8Array, file: string): Uint8Array {
   try {
-    return gunzipSync(bytes, { maxOutputLength: MAX_TAR_SIZE });
+    return readCapture(bytes);
   } catch (err) {
-    const code = errnoCode(err);
-    const why = err instanceof Error ? err.message : String(err);
-    if (code === "Z_BUF_ERROR") throw new SourceError(file, `truncated gzip data (${why})`);
-    if (code === "ERR_BUFFER_TOO_LARGE") throw new SourceError(file, `decompresses to more than ${MAX_TAR_SIZE} bytes`);
-    throw new SourceError(file, `not valid gzip data (${why})`);
-  }
-}
-
-/** entries that describe the next entry rather than being one */
-const META_TYPES: ReadonlySet<string> = new Set([
-  "ExtendedHeader",
-  "OldExtendedHeader",
-  "GlobalExtendedHeader",
-  "NextFileHasLongPath",
-  "OldGnuLongPath",
-  "NextFileHasLongLinkpath",
-]);
-
-/** pending GNU / pax overrides for the next entry */
-interface Pending {
-  path?: string;
-  linkpath?: string;
-  size?: number;
-}
-
-function cString(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").replace(/\0[\s\S]*$/, "");
-}
-
-/** archive path → tree key; undefined for the root entry */
-function treeKey(raw: string): string | undefined {
-  let p = raw;
-  while (p.startsWith("./")) p = p.slice(2);
-  while (p.endsWith("/")) p = p.slice(0, -1);
-  if (p === "" || p === ".") return undefined;
-  return p;
-}
-
-function parseTar(bytes: Uint8Array, file: string): Map<string, FileTreeEntry> {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tree = new Map<string, FileTreeEntry>();
-  let pending: Pending = {};
-  let offset = 0;
-  for (;;) {
-    if (offset + BLOCK > buf.length) {
-      throw tarError(file, "truncated tar archive", offset, "no end-of-archive marker");
-    }
-    let header: Header;
-    try {
-      header = new Header(buf, offset);
-    } catch (err) {
-      // node-tar throws on fields it cannot decode (e.g. a bad base-256 number)
-      throw tarError(file, offset === 0 ? "not a tar archive" : "corrupt tar archive", offset, err instanceof Error ? err.message : "unreadable header");
-    }
-    if (header.nullBlock) break;
-    if (!header.cksumValid) {
-      throw tarError(file, offset === 0 ? "not a tar archive" : "corrupt tar archive", offset, "bad header checksum");
-    }
-    // a pax size applies to the entry it describes, never to another meta entry
-    const size = (META_TYPES.has(header.type) ? undefined : pending.size) ?? header.size;
-    if (size === undefined || !Number.isSafeInteger(size) || size < 0) {
-      throw tarError(file, "corrupt tar archive", offset, "bad size field");
-    }
-    const start = offset + BLOCK;
-    if (start + size > buf.length) {
-      throw tarError(file, "truncated tar archive", offset, `entry needs ${size} bytes, ${buf.length - start} left`);
-    }
-    const data = buf.subarray(start, start + size);
-    const next = start + Math.ceil(size / BLOCK) * BLOCK;
-
-    switch (header.type) {
-      case "ExtendedHeader":
-      case "OldExtendedHeader":
-        try {
-          pending = { ...pending, ...pickPax(Pax.parse(data.toString("utf8"))) };
-        } catch (err) {
-          throw tarError(file, "corrupt tar archive", offset, err instanceof Error ? err.message : "unreadable pax header");
-        }
-        break;
-      case "GlobalExtendedHeader":
-        // archive-wide defaults: nothing a capture relies on
-        break;
-      case "NextFileHasLongPath":
-      case "OldGnuLongPath":
-        pending = { ...pending, path: cString(data) };
-        break;
-      case "NextFileHasLongLinkpath":
-        pending = { ...pending, linkpath: cString(data) };
-        break;
-      default:
-        addEntry(tree, header, pending, data, file, offset);
-        pending = {};
-    }
-    offset = next;
-  }
-  return tree;
-}
-
-function pickPax(pax: HeaderData): Pending {
-  const out: Pending = {};
-  if (pax.path !== undefined) out.path = pax.path;
-  if (pax.linkpath !== undefined) out.linkpath = pax.linkpath;
-  if (pax.size !== undefined) out.size = pax.size;
-  return out;
-}
-
-function addEntry(
-  tree: Map<string, FileTreeEntry>,
-  header: Header,
-  pending: Pending,
-  data: Uint8Array,
-  file: string,
-  offset: number,
-): void {
-  const raw = pending.path ?? header.path ?? "";
-  const key = treeKey(raw);
-  if (key === undefined) return;
-  if (key.startsWith("/") || key.split("/").includes("..")) {
-    throw tarError(file, "unsafe tar archive", offset, `path ${JSON.stringify(raw)} leaves the capture root`);
-  }
-  const linkpath = pending.linkpath ?? header.linkpath ?? "";
-  switch (header.type) {
-    case "File":
-    case "OldFile":
-    case "ContiguousFile":
-      tree.set(key, { kind: "file", data: new Uint8Array(data) });
-      return;
-    case "Directory":
-      tree.set(key, { kind: "dir" });
-      return;
-    case "SymbolicLink":
-      if (linkpath === "") throw tarError(file, "corrupt tar archive", offset, `symlink ${key} has no target`);
-      tree.set(key, { kind: "symlink", target: linkpath });
-      return;
-    case "Link": {
-      // hard link: a second name for an earlier file
-      const earlier = tree.get(treeKey(linkpath) ?? "");
-      if (earlier?.kind !== "file") throw tarError(file, "corrupt tar archive", offset, `hard link ${key} to a missing file`);
-      tree.set(key, earlier);
-      return;
-    }
-    default:
-      // devices, fifos and vendor extras are not part of a capture
-      return;
+    throw sourceError(file, err);
   }
 }
 

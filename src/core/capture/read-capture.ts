@@ -1,0 +1,192 @@
+import { Gunzip } from "fflate";
+import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
+import { CaptureError, tarError } from "./capture-error.js";
+import { CAPTURE_LIMITS } from "./limits.js";
+import type { CaptureLimits } from "./limits.js";
+import { TarParser } from "./tar.js";
+import type { TarEntry } from "./tar.js";
+
+/**
+ * Reads a capture archive (a tar, or a gzip-compressed tar) in one pass over
+ * the stream: push the file's bytes in chunks of any size, then `finish()`.
+ * The same reader serves the CLI (chunks from disk) and the browser (a
+ * dropped file); gzip is inflated by fflate as the bytes arrive.
+ */
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+const OTHER_COMPRESSION: ReadonlyArray<{ name: string; magic: readonly number[] }> = [
+  { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: "zstd", magic: [0x28, 0xb5, 0x2f, 0xfd] },
+  { name: "bzip2", magic: [0x42, 0x5a, 0x68] },
+];
+
+function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+/** true when the first bytes are gzip, or a tar header ("ustar" at 257) */
+export function looksLikeCapture(head: Uint8Array): boolean {
+  if (startsWith(head, GZIP_MAGIC)) return true;
+  if (head.length < 262) return false;
+  return String.fromCharCode(...head.subarray(257, 262)) === "ustar";
+}
+
+/** archive path → tree key; undefined for the root entry */
+function treeKey(raw: string): string | undefined {
+  let p = raw;
+  while (p.startsWith("./")) p = p.slice(2);
+  while (p.endsWith("/")) p = p.slice(0, -1);
+  if (p === "" || p === ".") return undefined;
+  return p;
+}
+
+function flateReason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class CaptureReader {
+  private readonly tree = new Map<string, FileTreeEntry>();
+  private readonly tar: TarParser;
+  private gunzip: Gunzip | undefined;
+  /** undefined until the first bytes tell the format */
+  private format: "gzip" | "tar" | undefined;
+  private head = new Uint8Array(0);
+  private compressedIn = 0;
+  private inflatedOut = 0;
+  private finished = false;
+
+  constructor(private readonly limits: CaptureLimits = CAPTURE_LIMITS) {
+    this.tar = new TarParser(limits, (e) => this.add(e));
+  }
+
+  /** compressed bytes taken so far (for progress) */
+  get bytesIn(): number {
+    return this.compressedIn;
+  }
+
+  /** @throws CaptureError */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.compressedIn += chunk.length;
+    if (this.format === undefined) {
+      // the format is known after 6 bytes (magic numbers) or 262 (ustar)
+      const joined = new Uint8Array(this.head.length + chunk.length);
+      joined.set(this.head);
+      joined.set(chunk, this.head.length);
+      this.head = joined;
+      if (!this.sniff(false)) return;
+      chunk = this.head;
+      this.head = new Uint8Array(0);
+    }
+    this.feed(chunk, false);
+  }
+
+  /**
+   * Ends the stream and returns the capture's files.
+   *
+   * @throws CaptureError
+   */
+  finish(): FileTree {
+    if (this.finished) throw new CaptureError("capture reader used after finish");
+    this.finished = true;
+    if (this.format === undefined) {
+      if (this.head.length === 0) throw new CaptureError("empty file");
+      this.sniff(true);
+      this.feed(this.head, true);
+    } else {
+      this.feed(new Uint8Array(0), true);
+    }
+    this.tar.finish();
+    if (!this.hasPci()) throw new CaptureError("archive has no sys/bus/pci");
+    return this.tree;
+  }
+
+  /** decides the format; false while more bytes are needed */
+  private sniff(final: boolean): boolean {
+    const head = this.head;
+    if (startsWith(head, GZIP_MAGIC)) {
+      this.format = "gzip";
+      this.gunzip = new Gunzip((data) => this.inflated(data));
+      return true;
+    }
+    const packed = OTHER_COMPRESSION.find((c) => startsWith(head, c.magic));
+    if (packed) throw new CaptureError(`${packed.name}-compressed, only gzip is supported; decompress it first`);
+    if (head.length < 6 && !final) return false;
+    this.format = "tar";
+    return true;
+  }
+
+  private feed(chunk: Uint8Array, final: boolean): void {
+    if (this.format === "tar") {
+      this.tar.push(chunk);
+      return;
+    }
+    try {
+      this.gunzip!.push(chunk, final);
+    } catch (err) {
+      if (err instanceof CaptureError) throw err;
+      const why = flateReason(err);
+      if (/unexpected EOF/i.test(why)) throw new CaptureError(`truncated gzip data (${why})`);
+      throw new CaptureError(`not valid gzip data (${why})`);
+    }
+  }
+
+  private inflated(data: Uint8Array): void {
+    this.inflatedOut += data.length;
+    const { maxRatio, ratioAfterBytes } = this.limits;
+    if (this.inflatedOut > ratioAfterBytes && this.inflatedOut > maxRatio * this.compressedIn) {
+      throw new CaptureError(
+        `gzip data inflates more than ${maxRatio} times its size (${this.inflatedOut} bytes from ${this.compressedIn}): not a capture, or a decompression bomb`,
+        this.inflatedOut,
+      );
+    }
+    // bytes after the end-of-archive marker (tar's zero padding) are ignored
+    if (!this.tar.done) this.tar.push(data);
+  }
+
+  private add(entry: TarEntry): void {
+    const key = treeKey(entry.path);
+    if (key === undefined) return;
+    if (entry.path.startsWith("/") || key.split("/").includes("..")) {
+      throw tarError("unsafe tar archive", entry.offset, `path ${JSON.stringify(entry.path)} leaves the capture root`);
+    }
+    switch (entry.type) {
+      case "file":
+        this.tree.set(key, { kind: "file", data: entry.data });
+        return;
+      case "dir":
+        this.tree.set(key, { kind: "dir" });
+        return;
+      case "symlink":
+        if (entry.linkpath === "") throw tarError("corrupt tar archive", entry.offset, `symlink ${key} has no target`);
+        this.tree.set(key, { kind: "symlink", target: entry.linkpath });
+        return;
+      case "hardlink": {
+        // a second name for an earlier file
+        const earlier = this.tree.get(treeKey(entry.linkpath) ?? "");
+        if (earlier?.kind !== "file") throw tarError("corrupt tar archive", entry.offset, `hard link ${key} to a missing file`);
+        this.tree.set(key, earlier);
+        return;
+      }
+      default:
+      // devices, fifos and vendor extras are not part of a capture
+    }
+  }
+
+  private hasPci(): boolean {
+    for (const k of this.tree.keys()) if (k === "sys/bus/pci" || k.startsWith("sys/bus/pci/")) return true;
+    return false;
+  }
+}
+
+/**
+ * Reads a whole capture archive held in memory.
+ *
+ * @throws CaptureError with a one-line `detail`
+ */
+export function readCapture(bytes: Uint8Array, limits: CaptureLimits = CAPTURE_LIMITS): FileTree {
+  const reader = new CaptureReader(limits);
+  reader.push(bytes);
+  return reader.finish();
+}
