@@ -41,7 +41,7 @@ process.on("message", (job) => {
     const ms = performance.now() - start;
     if (ms > slowest.ms) slowest = { ms, index };
     // linear time: a fixed budget plus so much per MiB of input
-    const allowed = budgetMs + (input.bytes.length / 2 ** 20) * msPerMiB;
+    const allowed = Math.max(budgetMs, t.minBudgetMs ?? 0) + (input.bytes.length / 2 ** 20) * msPerMiB;
     if (ms > allowed) failures.push({ index, kind: "time budget", message: `took ${ms.toFixed(0)} ms, budget ${allowed.toFixed(0)} ms (${input.bytes.length} bytes)` });
     if (process.memoryUsage.rss() > RSS_LIMIT) {
       failures.push({ index, kind: "memory budget", message: `resident memory ${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)} MiB after this input, budget ${RSS_LIMIT / 2 ** 20} MiB` });
