@@ -270,6 +270,8 @@ export function mutate(rng, bytes, sets, others) {
       applied.push("splice");
       continue;
     }
+    // past 4 MiB only byte mutations: line and number scans of a 48 MiB text would cost the generator more than the reader
+    if (b.length > 4 << 20 && !(name in byteMutations)) [name, fn] = ["bitflip", byteMutations.bitflip];
     b = fn(rng, b);
     applied.push(name);
     if (b.length > 48 << 20) b = b.subarray(0, 48 << 20);

@@ -243,8 +243,8 @@ export const TARGETS = {
   },
   capture: {
     what: "capture archives (gzip, tar headers, links, paths) through the CLI's reader",
-    // a gzip bomb is only told from a large capture after 64 MiB of inflated data
-    minBudgetMs: 5000,
+    // a gzip bomb is only told from a large capture once 64 MiB are inflated (CAPTURE_LIMITS.ratioAfterBytes)
+    minBudgetMs: 15000,
     generate: archiveInput,
     check: (bytes) => cliPath(() => exercise(load.snapshotFromBytes(bytes, FILE).snapshot)),
   },
