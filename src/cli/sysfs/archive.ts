@@ -1,10 +1,11 @@
-import { open, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { Header, type HeaderData, Pax } from "tar";
 import { CaptureError, CaptureReader, readCapture } from "../../core/capture/index.js";
 import type { FileTree, FileTreeEntry } from "../../core/fs/file-tree.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { collectSysfs } from "./collect.js";
 import { OutputError, SourceError, systemErrorText } from "./errors.js";
 
@@ -131,13 +132,9 @@ export function encodeArchive(tree: FileTree): Uint8Array {
  * @throws OutputError
  */
 export async function writeArchive(tree: FileTree, file: string): Promise<void> {
-  const bytes = encodeArchive(tree);
-  const temp = `${file}.tmp-${process.pid}`;
   try {
-    await writeFile(temp, bytes);
-    await rename(temp, file);
+    await writeFileAtomic(file, encodeArchive(tree));
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new OutputError(file, `cannot write the capture: ${systemErrorText(err)}`);
   }
 }
