@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run fuzz — coverage-free, corpus-driven fuzzing of every reader. See README.md beside this file.
+// npm run fuzz — coverage-free, corpus-driven fuzzing of every reader. See docs/robustness.md.
 
 import { fork } from "node:child_process";
 import { randomInt } from "node:crypto";

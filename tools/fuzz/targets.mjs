@@ -150,7 +150,7 @@ function window(rng, bytes, maxLines) {
 
 const gz = await import("node:zlib");
 /** decompression bombs and hostile tar layouts, built once */
-const bombs = (() => {
+export const bombs = (() => {
   const tarHeader = (name, size, type = "0", linkname = "") => {
     const h = new Uint8Array(512);
     const put = (s, at, len) => h.set(toBytes(s).subarray(0, len), at);

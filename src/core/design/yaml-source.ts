@@ -130,7 +130,7 @@ export function schemaWords(iss: z.core.$ZodRawIssue): string | undefined {
   switch (iss.code) {
     case "invalid_type":
       if (iss.input === undefined) return "required, but missing";
-      if (iss.input === null && (iss.path ?? []).length === 0) return `the file is empty; expected ${EXPECTED[iss.expected] ?? iss.expected}`;
+      if (iss.input === null && (iss.path ?? []).length === 0) return `the file is empty, expected ${EXPECTED[iss.expected] ?? iss.expected}`;
       return `expected ${EXPECTED[iss.expected] ?? iss.expected}, found ${describeInput(iss.input)}`;
     case "unrecognized_keys":
       return `unknown field${iss.keys.length > 1 ? "s" : ""} ${iss.keys.slice(0, 3).map((k) => `'${excerpt(k, 40)}'`).join(", ")}${iss.keys.length > 3 ? ` and ${iss.keys.length - 3} more` : ""}`;
