@@ -3,10 +3,11 @@
 # 'iommu-atlas capture' writes. POSIX sh; needs only busybox applets, so it
 # also runs inside a minimal initramfs.
 #
-#   capture.sh [-o FILE.tar.gz] [--redact] [--root DIR]
+#   capture.sh [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]
 #
 #   -o FILE     archive to write (default iommu-atlas-capture-<UTC time>.tar.gz)
 #   --redact    zero each function's Device Serial Number in config space
+#   --hostname  also record the host name (proc/sys/kernel/hostname)
 #   --root DIR  read DIR/sys and DIR/proc instead of /sys and /proc
 #
 # For a Switchtec NT endpoint (vendor 0x11f8 or 0x1055, class 0x0680xx) it
@@ -22,10 +23,11 @@ set -u
 me=capture.sh
 out=""
 redact=0
+hostname=0
 root=""
 
 usage() {
-  echo "usage: $me [-o FILE.tar.gz] [--redact] [--root DIR]" >&2
+  echo "usage: $me [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]" >&2
   exit 1
 }
 warn() {
@@ -42,9 +44,10 @@ while [ $# -gt 0 ]; do
     --output=*) out=${1#--output=}; shift ;;
     -o?*) out=${1#-o}; shift ;;
     --redact) redact=1; shift ;;
+    --hostname) hostname=1; shift ;;
     --root) [ $# -ge 2 ] || usage; root=$2; shift 2 ;;
     --root=*) root=${1#--root=}; shift ;;
-    -h | --help) echo "usage: $me [-o FILE.tar.gz] [--redact] [--root DIR]"; exit 0 ;;
+    -h | --help) echo "usage: $me [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]"; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -365,13 +368,33 @@ if [ -d "$root/sys/kernel/iommu_groups" ]; then
   done
 fi
 
+# each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel scans
+# root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
+for rootbus in "$root"/sys/devices/pci[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]; do
+  rel=sys/devices/${rootbus##*/}
+  copy_link "$rel/firmware_node" || continue
+  case $copy_link_target in
+    ../*) node=${copy_link_target#../} ;;
+    *) continue ;;
+  esac
+  case /$node/ in *//* | */./* | */../*) continue ;; esac
+  for f in hid uid path; do copy_file "sys/devices/$node/$f" || :; done
+done
+
 tables=""
 for t in DMAR IVRS; do
   copy_file "sys/firmware/acpi/tables/$t" && tables="$tables $t"
 done
-# never the host name: only these two
+# never the host name unless asked for (kernel/version and Ubuntu's version_signature name the upstream release)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
+copy_file proc/sys/kernel/version
+copy_file proc/version_signature
+# the machine's make and firmware (DMI_FIELDS in src/core/fleet/identity.ts); never serials or UUIDs
+for f in sys_vendor product_name board_vendor board_name bios_vendor bios_version bios_date; do
+  copy_file "sys/class/dmi/id/$f"
+done
+[ "$hostname" = 0 ] || copy_file proc/sys/kernel/hostname
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc

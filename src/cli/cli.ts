@@ -124,6 +124,19 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
 
   predictionOptions(
     program
+      .command("fault")
+      .description("read pasted IOMMU fault lines (DMAR, AMD-Vi, SMMUv3): who can emit each requester ID, whether an alias covers it, the likely cause")
+      .argument("<lines>", "the fault line(s) as dmesg prints them, or - to read a dmesg excerpt from stdin")
+      .argument(sourceArg, sourceHelp)
+      .option("--json", "machine-readable output (schema iommu-atlas/fault@1)"),
+    false,
+  ).action(async (lines: string, source: string | undefined, o: PredictFlags & { json?: boolean }) => {
+    const { fault } = await import("./commands/fault.js");
+    setCode(await fault({ ...o, lines, source }, io));
+  });
+
+  predictionOptions(
+    program
       .command("units")
       .description("the IOMMU units (DMAR / IVRS), their scopes, what each covers and what none covers")
       .argument(sourceArg, sourceHelp)
@@ -177,10 +190,79 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .description("write a capture archive of this host's PCI/IOMMU state")
     .option("-o, --output <file>", "archive to write (.tar.gz)")
     .option("--redact", "zero device serial numbers")
+    .option("--hostname", "also record the host name (for 'fleet ingest --host-from hostname')")
     .option("--root <dir>", "read sysfs/procfs below this folder instead of /")
-    .action(async (o: { output?: string; redact?: boolean; root?: string }) => {
+    .action(async (o: { output?: string; redact?: boolean; hostname?: boolean; root?: string }) => {
       const { capture } = await import("./commands/capture.js");
       setCode(await capture({ ...o, log: (line) => io.out(line) }));
+    });
+
+  // fleet: many hosts' captures in one database (docs/fleet.md)
+  const fleet = program.command("fleet").description("many hosts' captures in one database, and the questions platform teams ask (docs/fleet.md)");
+  const dbOption = (cmd: Command): Command =>
+    cmd.option("--db <dir|url>", "fleet database: a folder (embedded PGlite) or postgres://…; default $XDG_DATA_HOME/iommu-atlas/fleet");
+  const answerOptions = (cmd: Command, schema: string): Command =>
+    dbOption(cmd).option("--json", `machine-readable output (schema iommu-atlas/${schema}@1)`).option("--csv", "CSV output, one row per line");
+  dbOption(
+    fleet
+      .command("ingest")
+      .description("read, predict and store captures (files or folders of them); a bad capture is reported and skipped; exit 2 if any was")
+      .argument("<captures...>", "capture archives, extracted captures, or folders holding them")
+      .option("--host-from <how>", "host name from the file name ('name', default) or the recorded host name ('hostname')")
+      .option("--jobs <n>", "parser threads (default: one per core)")
+      .option("--json", "machine-readable summary (schema iommu-atlas/fleet-ingest@1)"),
+  ).action(async (captures: string[], o: { db?: string; hostFrom?: string; jobs?: string; json?: boolean }) => {
+    const { fleetIngestCommand } = await import("./commands/fleet.js");
+    setCode(await fleetIngestCommand({ ...o, captures }, io));
+  });
+  answerOptions(fleet.command("hosts").description("hosts with board, BIOS, kernel, IOMMU, group count, largest group, ACS override"), "fleet-hosts").action(
+    async (o: { db?: string; json?: boolean; csv?: boolean }) => {
+      const { fleetHostsCommand } = await import("./commands/fleet.js");
+      setCode(await fleetHostsCommand(o, io));
+    },
+  );
+  answerOptions(
+    fleet
+      .command("alone")
+      .description("which hosts can give a device to a VM alone, and why not for the others")
+      .argument("<device>", "vendor:device (10de:20b0) or class (class:0300, class:03)"),
+    "fleet-alone",
+  ).action(async (selector: string, o: { db?: string; json?: boolean; csv?: boolean }) => {
+    const { fleetAloneCommand } = await import("./commands/fleet.js");
+    setCode(await fleetAloneCommand({ ...o, selector }, io));
+  });
+  answerOptions(
+    fleet
+      .command("whatif")
+      .description("hosts whose groups would change with another kernel or command line, and how")
+      .option("--kernel <version>", "kernel release to model, e.g. 6.12")
+      .option("--cmdline <text>", "kernel command line to model"),
+    "fleet-whatif",
+  ).action(async (o: { db?: string; json?: boolean; csv?: boolean; kernel?: string; cmdline?: string }) => {
+    const { fleetWhatIfCommand } = await import("./commands/fleet.js");
+    setCode(await fleetWhatIfCommand(o, io));
+  });
+  answerOptions(fleet.command("risks").description("ACS override in use, NTB proxy aliases unknown, alias conflicts, RMRR devices in shared groups"), "fleet-risks").action(
+    async (o: { db?: string; json?: boolean; csv?: boolean }) => {
+      const { fleetRisksCommand } = await import("./commands/fleet.js");
+      setCode(await fleetRisksCommand(o, io));
+    },
+  );
+  answerOptions(fleet.command("boards").description("per board × BIOS version × kernel: how isolation differs"), "fleet-boards").action(
+    async (o: { db?: string; json?: boolean; csv?: boolean }) => {
+      const { fleetBoardsCommand } = await import("./commands/fleet.js");
+      setCode(await fleetBoardsCommand(o, io));
+    },
+  );
+
+  program
+    .command("labels")
+    .description("node-feature-discovery labels: IOMMU on, ACS override, whether each GPU / NIC / NVMe can go to a VM alone")
+    .argument(sourceArg, sourceHelp)
+    .option("-o, --output <file>", "feature file to write atomically, e.g. /etc/kubernetes/node-feature-discovery/features.d/iommu-atlas")
+    .action(async (source: string | undefined, o: { output?: string }) => {
+      const { labels } = await import("./commands/labels.js");
+      setCode(await labels({ source, output: o.output }, io));
     });
 
   program

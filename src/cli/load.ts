@@ -7,12 +7,14 @@ import { yamlHasKey } from "../core/design/yaml-source.js";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { excerpt } from "../core/excerpt.js";
 import { binaryProblem } from "../core/limits.js";
-import { looksLikeLspci, snapshotFromLspci } from "../core/lspci/index.js";
+import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../core/lspci/index.js";
+import type { PciIds } from "../core/pci-ids/pci-ids.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { decodeArchive, readSource } from "./sysfs/archive.js";
 import { collectSysfs } from "./sysfs/collect.js";
 import { InputError } from "./errors.js";
+import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
 export interface Loaded {
@@ -48,7 +50,13 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  return snapshotFromBytes(bytes, source);
+  // lspci names without ids (no -nn): the ids are read back through pci.ids
+  let pciIds: PciIds | undefined;
+  if (!looksLikeCapture(bytes) && !binaryProblem(bytes)) {
+    const text = new TextDecoder("utf-8").decode(bytes);
+    if (looksLikeLspci(text) && needsPciIds(snapshotFromLspci(text))) pciIds = await loadPciIds();
+  }
+  return snapshotFromBytes(bytes, source, pciIds);
 }
 
 const SOURCE_KINDS = "not lspci output, a capture archive or a design file";
@@ -60,7 +68,7 @@ const SOURCE_ACTION = "pass the output of 'sudo lspci -vvnn', a capture made by 
  *
  * @throws SourceError or InputError, each one line that never echoes binary data
  */
-export function snapshotFromBytes(bytes: Uint8Array, source: string): Loaded {
+export function snapshotFromBytes(bytes: Uint8Array, source: string, pciIds?: PciIds): Loaded {
   if (looksLikeCapture(bytes)) return { snapshot: snapshotFromSysfs(decodeArchive(bytes, source)), label: source };
   if (bytes.length === 0) throw new InputError(`${source}: the file is empty; ${SOURCE_ACTION}`);
   const binary = binaryProblem(bytes);
@@ -70,7 +78,8 @@ export function snapshotFromBytes(bytes: Uint8Array, source: string): Loaded {
   }
   const text = new TextDecoder("utf-8").decode(bytes);
   if (looksLikeLspci(text)) {
-    const r = snapshotFromLspci(text);
+    let r = snapshotFromLspci(text);
+    if (pciIds && needsPciIds(r)) r = snapshotFromLspci(text, { pciIds });
     if (!r.ok) throw new InputError(`${source}:${r.line}: ${r.reason}`);
     const notes = [
       ...r.snapshot.notes,

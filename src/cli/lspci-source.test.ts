@@ -12,15 +12,40 @@ const corpus = (name: string): string | undefined => [path.join(FIXTURES, name),
 
 describe("lspci text as a SOURCE: real hardware ground truth", () => {
   // real machines whose dumps carry the kernel's 'IOMMU group:' lines
-  for (const name of ["01-w680-w680d4u-1l.txt", "02-z390-supermicro-c9z390-pgw-plx.txt", "05-laptop-amd-framework13-usb4.txt", "13-ryzen-apu-cezanne-asrock-x300m-stx-pve.txt"]) {
+  // with the kernel each was recorded on (MANIFEST.tsv): lspci text does not carry it
+  const kernels: Record<string, string> = {
+    "01-w680-w680d4u-1l.txt": "5.10",
+    "02-z390-supermicro-c9z390-pgw-plx.txt": "5.14",
+    "05-laptop-amd-framework13-usb4.txt": "6.1",
+    "13-ryzen-apu-cezanne-asrock-x300m-stx-pve.txt": "5.15",
+  };
+  for (const [name, kernel] of Object.entries(kernels)) {
     const file = corpus(name);
     it.skipIf(!file)(`diff is identical for ${name} (skipped when neither fixtures nor ../shared have it)`, async () => {
       const io = recorder();
-      const code = await main(["diff", file!], io);
+      const code = await main(["diff", file!, "--kernel", kernel], io);
       expect(io.text()).toMatch(/^identical: \d+ groups/);
       expect(code).toBe(0);
     });
   }
+
+  it("an Intel client board without a DMAR table: a graphics-only unit for the iGPU is inferred and said; per-unit kernels number it first", async () => {
+    const file = corpus("01-w680-w680d4u-1l.txt");
+    if (!file) return;
+    const io = recorder();
+    expect(await main(["groups", file, "--kernel", "6.1", "--json"], io)).toBe(0);
+    const data = JSON.parse(io.text());
+    expect(data.iommu.units).toEqual([
+      { name: "dmar0", functions: 1 },
+      { name: "dmar1", functions: 20 },
+    ]);
+    expect(data.groups[0].members.map((m: { bdf: string }) => m.bdf)).toEqual(["0000:00:02.0"]);
+    expect(data.groups[1].members.map((m: { bdf: string }) => m.bdf)).toEqual(["0000:00:00.0"]);
+    expect(data.warnings.some((w: string) => w.startsWith("no DMAR table in the source: inferred") && w.includes("0000:00:02.0"))).toBe(true);
+    const old = recorder();
+    expect(await main(["groups", file, "--kernel", "5.10", "--json"], old)).toBe(0);
+    expect(JSON.parse(old.text()).groups[0].members).toMatchObject([{ bdf: "0000:00:00.0" }]);
+  });
 
   it("an AMD laptop without an IVRS table: the IOMMU function and the root complex get no group", async () => {
     const file = corpus("05-laptop-amd-framework13-usb4.txt");

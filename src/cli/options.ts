@@ -32,7 +32,7 @@ export function predictOptions(flags: PredictFlags): PredictOptions {
   let kernel;
   if (flags.kernel !== undefined) {
     kernel = parseKernelVersion(flags.kernel);
-    if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.1 or 5.10`);
+    if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.12.118, 6.1 or 5.10`);
   }
   return {
     kernel,

@@ -6,6 +6,7 @@ import type { AcsReason, AcsVerdict } from "./iommu/acs.js";
 import type { DmaAlias } from "./iommu/dma-alias.js";
 import type { GroupStep } from "./iommu/groups.js";
 import type { NoSplit } from "./iommu/whatif.js";
+import type { LayoutInference } from "./iommu/units.js";
 import type { ConfigIssue, TopologyIssue } from "./issues.js";
 import { formatLspciWarning } from "./lspci/messages.js";
 import { acsFlagList, pcieTypeName } from "./names.js";
@@ -160,5 +161,18 @@ export function formatNoSplit(n: NoSplit): string {
       return "the functions are DMA aliases of each other: the IOMMU cannot tell their requests apart";
     case "no-parameter":
       return "none of the ACS override variants we model makes this group smaller";
+  }
+}
+
+/** what a layout inferred from the platform without an ACPI table (each is said in the output) */
+export function formatLayoutInference(i: LayoutInference): string {
+  const id = (v: number, d: number): string => `${v.toString(16).padStart(4, "0")}:${d.toString(16).padStart(4, "0")}`;
+  switch (i.code) {
+    case "amd-iommu-function":
+      return `no IVRS table in the source: inferred that the AMD IOMMU (${i.iommu}) covers every function but itself${i.rootComplex ? ` and the root complex ${i.rootComplex}` : ""}, as on real AMD machines`;
+    case "amd-iommu-emulated":
+      return `no IVRS table in the source: the AMD IOMMU ${i.iommu} sits behind host bridge ${i.hostBridge} [${id(i.vendor, i.device)}], not an AMD root complex — inferred a QEMU guest with an emulated AMD IOMMU, whose host bridge does get a group`;
+    case "intel-igpu-unit":
+      return `no DMAR table in the source: inferred, as on Intel client platforms, a graphics-only DRHD unit for the integrated GPU ${i.igpu}, listed first, and one for everything else${i.perUnit ? "; this kernel probes per unit, so the GPU takes the first group number" : ""}`;
   }
 }

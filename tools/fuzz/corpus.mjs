@@ -67,6 +67,7 @@ export async function loadCorpus() {
     designs: files(join(REPO, "examples/designs"), yaml),
     plans: files(join(REPO, "examples/plans"), yaml),
     scenarios: files(join(REPO, "examples/scenarios"), yaml),
+    faults: files(join(REPO, "src/core/faults/fixtures"), text),
   };
 }
 

@@ -10,7 +10,7 @@ import { Rng, byteMutations, mutate, textMutations, toBytes, toText, yamlMutatio
 
 const dist = (p) => import(join(REPO, "dist", p));
 
-const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, simulation, excerptMod, errors, cliErrors, lspciMessages, synth] = await Promise.all([
+const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, simulation, excerptMod, errors, cliErrors, lspciMessages, synth, faults, faultJson, faultCmd] = await Promise.all([
   dist("core/index.js"),
   dist("core/acpi/index.js"),
   dist("core/switchtec/index.js"),
@@ -25,6 +25,9 @@ const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, sim
   dist("cli/errors.js"),
   dist("core/lspci/messages.js"),
   dist("core/design/synth-config.js"),
+  dist("core/faults/parse.js"),
+  dist("core/faults/to-json.js"),
+  dist("cli/commands/fault.js"),
 ]);
 
 /** a reader's answer that breaks the contract */
@@ -35,6 +38,8 @@ export class FuzzFailure extends Error {
 /** the longest error line a reader may give (the CLI cuts at 1000 as a last resort) */
 const MAX_LINE = 600;
 const FILE = "input";
+/** a line of a model's prose (a cause, a note) may be longer than an error line */
+const MAX_MODEL_LINE = 1000;
 
 /** one printable line that names the input, a place, what is wrong and what to do */
 export function checkErrorLine(line, file = FILE) {
@@ -52,7 +57,7 @@ export function checkErrorLine(line, file = FILE) {
 function checkMessage(text, what) {
   if (typeof text !== "string") throw new FuzzFailure(`${what} is not text`);
   if (/[\n\r]/.test(text) || excerptMod.escapeText(text) !== text) throw new FuzzFailure(`${what} is not one printable line: ${JSON.stringify(text.slice(0, 300))}`);
-  if (text.length > MAX_LINE) throw new FuzzFailure(`${what} is ${text.length} characters long`);
+  if (text.length > MAX_MODEL_LINE) throw new FuzzFailure(`${what} is ${text.length} characters long`);
 }
 
 /** runs `fn`; an InputError/SourceError becomes "error" (its line checked), anything else thrown is a crash */
@@ -228,7 +233,31 @@ function scenarioHosts(text) {
 }
 const bundled = load.snapshotFromBytes(corpus.archives.find((a) => a.path.endsWith("pcie-pci-bridge-alias.sysfs.tar.gz"))?.bytes ?? corpus.archives[0].bytes, "bundled").snapshot;
 
+const faultSeeds = corpus.faults.map((f) => f.bytes);
+const bundledPrediction = core.predict(bundled);
+
 export const TARGETS = {
+  fault: {
+    what: "pasted kernel IOMMU fault lines (VT-d, AMD-Vi, SMMUv3), explained against the bundled capture",
+    generate: (rng) => {
+      const base = window(rng, rng.pick(faultSeeds), 20);
+      return rng.chance(0.05) ? base : mutate(rng, base, [byteMutations, textMutations], faultSeeds).bytes;
+    },
+    check(bytes) {
+      const parsed = faults.parseFaultLog(toText(bytes));
+      if (parsed.faults.length === 0) {
+        checkErrorLine(faultCmd.noFaultError("stdin", parsed).message, "stdin");
+        return "error";
+      }
+      const data = faultJson.faultsToJson(bundled, "bundled", bundledPrediction, parsed);
+      for (const f of data.faults) {
+        checkMessage(f.summary, "fault summary");
+        checkMessage(f.cause.text, "fault cause");
+        for (const n of f.notes) checkMessage(n, "fault note");
+      }
+      return "model";
+    },
+  },
   config: {
     what: "config space decode and capability walks",
     generate: (rng) =>

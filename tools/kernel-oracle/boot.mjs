@@ -18,25 +18,41 @@ export const running = new Set();
 /** @typedef {import("./gen.mjs").Topology} Topology */
 
 /**
- * The newest Debian kernel image in /boot (vmlinuz-<version>), or null.
+ * The Debian packages that provide each kernel series the oracle boots: bookworm's own 6.1 and
+ * the 6.12 that bookworm-security carries (linux-image-6.12.*+deb12-amd64).
+ */
+export const KERNEL_PACKAGES = /** @type {const} */ ({ "6.1": "linux-image-amd64", "6.12": "linux-image-6.12-amd64" });
+
+/**
+ * The newest Debian kernel image (vmlinuz-<version>) in `dir`, of kernel series `series`
+ * ("6.1", "6.12") when given; null when there is none.
  * @param {string} [dir]
+ * @param {string} [series]
  * @returns {string | null}
  */
-export function findKernel(dir = "/boot") {
+export function findKernel(dir = "/boot", series) {
   if (!existsSync(dir)) return null;
   const images = readdirSync(dir)
     .filter((f) => /^vmlinuz-\d/.test(f))
+    .filter((f) => series === undefined || kernelSeries(f.slice("vmlinuz-".length)) === series)
     .sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   const last = images[images.length - 1];
   return last === undefined ? null : join(dir, last);
+}
+
+/** "6.12" for `6.12.118+deb12-amd64`, "6.1" for `6.1.0-57-amd64`; null when it is not a release. @param {string} release */
+export function kernelSeries(release) {
+  const m = /^(\d+)\.(\d+)(?:[.+-]|$)/.exec(release);
+  return m ? `${m[1]}.${m[2]}` : null;
 }
 
 /**
  * The uncompressed kernel (ELF vmlinux) inside a bzImage, when it can be booted directly: QEMU
  * then enters it through its PVH note and the guest skips decompressing ~8 MB of XZ under TCG,
  * about a third of a boot's CPU time. Same kernel, same firmware (SeaBIOS still runs), same ACPI
- * tables and PCI enumeration. Returns null (boot the bzImage) when the image is not a bzImage,
- * its payload is neither gzip nor XZ (XZ needs the xz tool), or the ELF has no PVH entry note.
+ * tables and PCI enumeration. Debian's images carry XZ (6.1) or zstd (6.12) payloads; gzip is
+ * read too. Returns null (boot the bzImage) when the image is not a bzImage, its payload is in
+ * another format or its tool (xz, zstd) is missing, or the ELF has no PVH entry note.
  * @param {string} bzImage
  * @returns {Buffer | null}
  */
@@ -49,14 +65,38 @@ export function extractVmlinux(bzImage) {
   /** @type {Buffer} */
   let elf;
   try {
-    if (payload[0] === 0x1f && payload[1] === 0x8b) elf = gunzipSync(payload);
-    else if (payload.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) {
-      elf = execFileSync("xz", ["-dc", "--single-stream"], { input: payload, maxBuffer: 1 << 30, stdio: ["pipe", "pipe", "ignore"] });
-    } else return null;
+    const format = payloadFormat(payload);
+    if (format === "gzip") elf = gunzipSync(payload);
+    else if (format === "xz") elf = decompressWith("xz", ["-dc", "--single-stream"], payload);
+    // the kernel's build appends the uncompressed size (4 bytes) after the zstd frame, which zstd refuses
+    else if (format === "zstd") elf = decompressWith("zstd", ["-dcq"], payload.subarray(0, payload.length - 4));
+    else return null;
   } catch {
     return null;
   }
   return hasPvhNote(elf) ? elf : null;
+}
+
+/**
+ * The compression of a bzImage payload, by its magic bytes.
+ * @param {Uint8Array} payload
+ * @returns {"gzip" | "xz" | "zstd" | "lz4" | "lzma" | "bzip2" | "lzo" | null}
+ */
+export function payloadFormat(payload) {
+  const b = Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 6));
+  if (b[0] === 0x1f && b[1] === 0x8b) return "gzip";
+  if (b.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return "xz";
+  if (b.readUInt32LE(0) === 0xfd2fb528) return "zstd";
+  if (b.readUInt32LE(0) === 0x184c2102) return "lz4";
+  if (b[0] === 0x5d && b[1] === 0x00 && b[2] === 0x00) return "lzma";
+  if (b.toString("latin1", 0, 3) === "BZh") return "bzip2";
+  if (b.subarray(0, 4).equals(Buffer.from([0x89, 0x4c, 0x5a, 0x4f]))) return "lzo";
+  return null;
+}
+
+/** @param {string} tool @param {string[]} args @param {Uint8Array} input */
+function decompressWith(tool, args, input) {
+  return execFileSync(tool, args, { input, maxBuffer: 1 << 30, stdio: ["pipe", "pipe", "ignore"] });
 }
 
 /** Whether an ELF64 image carries a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, type 18). */

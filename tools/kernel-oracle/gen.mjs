@@ -173,12 +173,38 @@ export function generateTopology(seed, options = {}) {
   }
   // With pci=pcie_scan_all Linux also scans device numbers other than 0 below a PCIe port.
   if (g.hiddenBelowPort && rng.chance(0.4)) kargs.push("pci=pcie_scan_all");
+  // pci=config_acs= (6.11 on; 6.1 ignores it). Drawn last, so that it leaves the devices and the
+  // other arguments of a seed as they were.
+  if (g.acsRootPorts.length > 0 && rng.chance(0.3)) kargs.push(`pci=config_acs=${configAcsValue(rng, g.acsRootPorts)}`);
   if (kargs.length > 0) topology.kernel_args = kargs.join(" ");
   if (iommu === "amd") topology.iommu = "amd";
   topology.description =
     `tools/kernel-oracle gen.mjs --seed ${seed}${options.iommu !== undefined ? ` --iommu ${iommu}` : ""}: ` +
     describeFeatures(topology).join(", ");
   return topology;
+}
+
+/**
+ * A `config_acs=` value for some of `ports`: entries `<flags>@<bdf>` joined by ';', flags read
+ * right to left (SV TB RR CR UF EC DT) as 0 (clear), 1 (set) or x (firmware's value). About a
+ * quarter of the values also hold a form the kernel rejects: a flag character other than 0, 1, x
+ * ("1y1"), a flag beyond DT ("10000000"), or an entry without '@' at the end.
+ * @param {Rng} rng
+ * @param {string[]} ports
+ */
+function configAcsValue(rng, ports) {
+  const chosen = rng.shuffle(ports).slice(0, Math.min(ports.length, rng.int(1, 2)));
+  const flags = () => Array.from({ length: rng.int(1, 7) }, () => rng.pick(["0", "1", "x", "x"])).join("");
+  const entries = chosen.map((p) => `${flags()}@${p}`);
+  if (rng.chance(0.25)) {
+    const form = rng.int(0, 2);
+    const at = rng.int(0, entries.length);
+    const target = rng.pick(ports);
+    if (form === 0) entries.splice(at, 0, `1y1@${target}`);
+    else if (form === 1) entries.splice(at, 0, `10000000@${target}`);
+    else entries.push(flags());
+  }
+  return entries.join(";");
 }
 
 class Generator {
@@ -503,6 +529,12 @@ export function describeFeatures(t) {
   const scan = expectedBdfs(t);
   if ([...scan.values()].some((v) => v === null)) tags.add("unscanned");
   if (t.kernel_args?.includes("disable_acs_redir")) tags.add("disable-acs-redir");
+  const configAcs = /(?:^|\s)pci=(?:\S*,)?config_acs=(\S*)/.exec(t.kernel_args ?? "")?.[1];
+  if (configAcs !== undefined) {
+    const entries = configAcs.split(";");
+    const rejected = entries.some((e) => !/^[01xX]{1,7}@/.test(e));
+    tags.add(rejected ? "config-acs-rejected" : "config-acs");
+  }
   if (scansAllBelowPorts(t)) tags.add("pcie-scan-all");
   tags.add(t.iommu === "amd" ? "amd" : "intel");
   return [...tags];

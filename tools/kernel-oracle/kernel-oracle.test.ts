@@ -2,13 +2,14 @@
 // Booting is not tested here (npm run test:kernel does that).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { compareGroups, readCapture } from "./archive.mjs";
-import { extractVmlinux, findKernel, hasPvhNote, shellQuote } from "./boot.mjs";
+import { KERNEL_PACKAGES, extractVmlinux, findKernel, hasPvhNote, kernelSeries, payloadFormat, shellQuote } from "./boot.mjs";
 import {
   addr,
   deviceArgs,
@@ -55,6 +56,28 @@ describe("mulberry32", () => {
 });
 
 describe("generateTopology", () => {
+  it("writes config_acs= for root ports with ACS, in accepted and rejected forms", () => {
+    const forms = new Set<string>();
+    for (let seed = 0; seed < 600; seed++) {
+      const t = generateTopology(seed);
+      const value = /(?:^|\s)pci=config_acs=(\S+)/.exec(t.kernel_args ?? "")?.[1];
+      if (value === undefined) continue;
+      const acsPorts = new Set([...expectedBdfs(t).entries()].flatMap(([id, b]) => {
+        const d = t.devices.find((x) => x.id === id);
+        return d?.driver === "pcie-root-port" && d.props?.["disable-acs"] !== "on" && b !== null ? [b] : [];
+      }));
+      for (const e of value.split(";")) {
+        const m = /^([^@]*)@(.*)$/.exec(e);
+        if (m === null) forms.add("no-at");
+        else if (/^[01xX]{1,7}$/.test(m[1]!)) forms.add("accepted");
+        else if (/[^01xX]/.test(m[1]!)) forms.add("bad-char");
+        else forms.add("too-many-flags");
+        if (m !== null) expect(acsPorts, `${t.name}: ${e}`).toContain(m[2]);
+      }
+    }
+    expect([...forms].sort()).toEqual(["accepted", "bad-char", "no-at", "too-many-flags"]);
+  });
+
   it("is reproducible and differs between seeds", () => {
     expect(generateTopology(123)).toEqual(generateTopology(123));
     expect(JSON.stringify(generateTopology(123))).not.toBe(JSON.stringify(generateTopology(124)));
@@ -120,6 +143,8 @@ describe("generateTopology", () => {
       "unscanned",
       "disable-acs-redir",
       "pcie-scan-all",
+      "config-acs",
+      "config-acs-rejected",
       "intel",
       "amd",
     ]) {
@@ -318,9 +343,9 @@ describe("QEMU command line", () => {
 describe("seeds.txt", () => {
   const seeds = readSeeds();
 
-  it("lists 20 distinct 32-bit seeds", () => {
-    expect(seeds).toHaveLength(20);
-    expect(new Set(seeds).size).toBe(20);
+  it("lists 22 distinct 32-bit seeds", () => {
+    expect(seeds).toHaveLength(22);
+    expect(new Set(seeds).size).toBe(22);
     expect(seeds.every((s) => Number.isInteger(s) && s >= 0 && s <= 0xffffffff)).toBe(true);
   });
 
@@ -452,13 +477,15 @@ describe("run.mjs (no boot)", () => {
     const r = run("--count", "1", "--dry-run");
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(`# gen-${readSeeds()[0]} (seed ${readSeeds()[0]})`);
-    const long = run("--count", "21", "--dry-run");
+    const all = run("--dry-run");
+    expect(all.stdout.match(/^# gen-/gm)).toHaveLength(readSeeds().length);
+    const long = run("--count", "23", "--dry-run");
     expect(long.status).toBe(2);
-    expect(long.stderr).toMatch(/seeds.txt has 20 seeds/);
+    expect(long.stderr).toMatch(/seeds.txt has 22 seeds/);
   });
 
   it("rejects bad options with exit status 2", () => {
-    for (const args of [["--bogus"], ["--iommu", "arm"], ["--seed", "1", "--random"], ["--count", "x"]]) {
+    for (const args of [["--bogus"], ["--iommu", "arm"], ["--seed", "1", "--random"], ["--count", "x"], ["--kernel", "5.10"]]) {
       const r = run(...args, "--dry-run");
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^test:kernel: /);
@@ -497,10 +524,66 @@ describe("boot helpers", () => {
     expect(shellQuote(["qemu", "-append", "a b;c", "romfile=", "it's"])).toBe(`qemu -append 'a b;c' romfile= 'it'\\''s'`);
   });
 
-  const kernel = findKernel();
-  it.skipIf(kernel === null)("extracts a bootable vmlinux from Debian's bzImage", () => {
-    const elf = extractVmlinux(kernel ?? "");
-    expect(elf).not.toBeNull();
-    expect(elf?.subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+  /** a minimal bzImage: setup header, then `payload` (protected-mode code is the payload alone) */
+  function bzImageWith(payload: Buffer): Buffer {
+    const setup = Buffer.alloc(2 * 512);
+    setup[0x1f1] = 1; // setup_sects: the protected-mode part starts at (1 + 1) * 512
+    setup.writeUInt32LE(0x53726448, 0x202); // "HdrS"
+    setup.writeUInt32LE(0, 0x248); // payload_offset
+    setup.writeUInt32LE(payload.length, 0x24c); // payload_length
+    return Buffer.concat([setup, payload]);
+  }
+  const haveTool = (tool: string) => spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
+
+  it("recognises every payload compression by its magic", () => {
+    expect(payloadFormat(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0]))).toBe("gzip");
+    expect(payloadFormat(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))).toBe("xz");
+    expect(payloadFormat(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x88]))).toBe("zstd");
+    expect(payloadFormat(Buffer.from([0x02, 0x21, 0x4c, 0x18, 0, 0]))).toBe("lz4");
+    expect(payloadFormat(Buffer.from("BZh91AY"))).toBe("bzip2");
+    expect(payloadFormat(Buffer.from("ELF..."))).toBeNull();
   });
+
+  for (const [tool, args] of [
+    ["xz", ["-c", "--check=crc32"]],
+    ["zstd", ["-c", "-q"]],
+  ] as const) {
+    it.skipIf(!haveTool(tool))(`reads a ${tool} payload followed by the kernel's 4-byte size trailer`, () => {
+      const elf = elfWithNote("Xen", 18);
+      const packed = spawnSync(tool, args, { input: elf }).stdout;
+      const size = Buffer.alloc(4);
+      size.writeUInt32LE(elf.length, 0);
+      const dir = mkdtempSync(join(tmpdir(), "oracle-bz-"));
+      const image = join(dir, "vmlinuz-test");
+      writeFileSync(image, bzImageWith(Buffer.concat([packed, size])));
+      expect(extractVmlinux(image)?.equals(elf)).toBe(true);
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
+
+  it("picks the kernel of the series asked for, not the newest", () => {
+    const dir = mkdtempSync(join(tmpdir(), "oracle-boot-"));
+    for (const f of ["vmlinuz-6.1.0-57-amd64", "vmlinuz-6.1.0-9-amd64", "vmlinuz-6.12.118+deb12-amd64", "vmlinuz-6.12.9+bpo-amd64", "config-6.1.0-57-amd64"]) {
+      writeFileSync(join(dir, f), "");
+    }
+    expect(findKernel(dir, "6.1")).toBe(join(dir, "vmlinuz-6.1.0-57-amd64"));
+    expect(findKernel(dir, "6.12")).toBe(join(dir, "vmlinuz-6.12.118+deb12-amd64"));
+    expect(findKernel(dir, "6.6")).toBeNull();
+    expect(findKernel(dir)).toBe(join(dir, "vmlinuz-6.12.118+deb12-amd64"));
+    expect(kernelSeries("6.12.118+deb12-amd64")).toBe("6.12");
+    expect(kernelSeries("6.1.0-57-amd64")).toBe("6.1");
+    expect(kernelSeries("6.10")).toBe("6.10");
+    expect(Object.keys(KERNEL_PACKAGES)).toEqual(["6.1", "6.12"]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  // every Debian image installed: 6.1's payload is XZ, 6.12's zstd
+  const images = existsSync("/boot") ? readdirSync("/boot").filter((f) => /^vmlinuz-\d/.test(f)) : [];
+  for (const image of images) {
+    it(`extracts a bootable vmlinux from Debian's bzImage ${image}`, () => {
+      const elf = extractVmlinux(join("/boot", image));
+      expect(elf).not.toBeNull();
+      expect(elf?.subarray(0, 4).toString("latin1")).toBe("\x7fELF");
+    });
+  }
 });

@@ -44,6 +44,15 @@ describe("capture", () => {
     expect(tar.includes(Buffer.from(FAKE_SERIAL))).toBe(false);
   });
 
+  it("records the host name only with hostname: true", async () => {
+    const root = path.join(tmp, "root");
+    await makeFakeSysfs(root);
+    const output = path.join(tmp, "named.tar.gz");
+    expect(await capture({ root, output, hostname: true, log })).toBe(0);
+    const tree = await readSource(output);
+    expect(tree.get("proc/sys/kernel/hostname")).toEqual({ kind: "file", data: new TextEncoder().encode(`${FAKE_HOSTNAME}\n`) });
+  });
+
   it("explains a capture made without root", async () => {
     const root = path.join(tmp, "root");
     await makeFakeSysfs(root, { unprivileged: true });

@@ -10,6 +10,8 @@ export interface CaptureOptions {
   output?: string | undefined;
   /** zero Device Serial Numbers */
   redact?: boolean | undefined;
+  /** record the host name (proc/sys/kernel/hostname) */
+  hostname?: boolean | undefined;
   /** folder holding sys/ and proc/; default `/` (this host) */
   root?: string | undefined;
   /** where lines go; default stdout */
@@ -47,7 +49,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const log = opts.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const root = opts.root ?? "/";
   const output = opts.output ?? defaultCaptureName(new Date());
-  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false, readRegisters: true, ...(opts.beforeRead && { beforeRead: opts.beforeRead }) });
+  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false, readRegisters: true, hostname: opts.hostname ?? false, ...(opts.beforeRead && { beforeRead: opts.beforeRead }) });
   const counts = countCapture(tree);
   if (counts.functions === 0) {
     log(`nothing captured: no PCI functions under ${path.join(root, PCI_DEVICES_DIR)}; pass --root with the folder that holds sys/ and proc/`);

@@ -28,11 +28,13 @@ describe("diff against the real kernel's groups", () => {
 
   const regressions = path.resolve("src", "cli", "fixtures", "kernel-oracle");
   for (const name of readdirSync(regressions).filter((n) => n.endsWith(".sysfs.tar.gz"))) {
-    it(`matches the kernel-oracle regression ${name}`, async () => {
-      const io = capture();
-      const code = await main(["diff", path.join(regressions, name)], io);
-      expect(io.text()).toMatch(/^identical/);
-      expect(code).toBe(0);
+    it(`matches the kernel-oracle regression ${name}, captured and --boot`, async () => {
+      for (const flags of [[], ["--boot"]]) {
+        const io = capture();
+        const code = await main(["diff", path.join(regressions, name), ...flags], io);
+        expect(io.text(), flags.join(" ")).toMatch(/^identical/);
+        expect(code).toBe(0);
+      }
     });
   }
 

@@ -30,7 +30,7 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
   if (!fn) throw new InputError(`${label}: has no function ${bdf}; run 'iommu-atlas show' to list them`);
   const gid = p.groups.groupOf.get(bdf);
   const members = gid === undefined ? [] : p.groups.groups.find((g) => g.id === gid)!.members;
-  const steps = (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf));
+  const steps = (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf, p));
   const aliases = dmaAliases(p.topology, p.props, fn);
   const splits = gid === undefined ? [] : splitOptions(snapshot, p, bdf, base);
   const data = {
@@ -60,7 +60,7 @@ export async function explain(opts: ExplainOptions, io: Output): Promise<number>
   const lines = [`${s.bold(bdf)}  [${data.vendor}:${data.device}]  ${data.className}  ${s.dim(data.kind)}`];
   lines.push(gid === undefined ? "no IOMMU group" : `group ${gid}: ${data.members.join(", ")}`);
   lines.push("why:");
-  steps.forEach((st, i) => lines.push(`  ${i + 1}. ${st.text}  ${s.dim(`[${st.cite}]`)}`));
+  steps.forEach((st, i) => lines.push(`  ${i + 1}. ${st.text}`, s.dim(`     see ${st.cite}`)));
   lines.push(`DMA requester IDs: ${data.aliases.map((a) => a.text).join(", ")}`);
   if (data.dependsOnUnknownAcs.length) lines.push(s.yellow(`depends on unknown ACS of ${data.dependsOnUnknownAcs.join(", ")}: capture as root to be sure`));
   if (members.length > 1) {

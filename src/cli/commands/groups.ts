@@ -1,6 +1,7 @@
 import { groupsToJson } from "../../core/json/groups.js";
 import { predict } from "../../core/iommu/predict.js";
 import { loadSource } from "../load.js";
+import { loadPciIds } from "../pci-ids.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
@@ -18,7 +19,7 @@ export interface GroupsOptions extends PredictFlags {
 export async function groups(opts: GroupsOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
   const p = predict(snapshot, predictOptions(opts));
-  const data = groupsToJson(snapshot, label, p);
+  const data = groupsToJson(snapshot, label, p, await loadPciIds());
   io.out(opts.json ? toJson(data) : renderGroups(data, style(io.color), opts.verbose ?? false).join("\n"));
   return 0;
 }

@@ -1,5 +1,6 @@
 import { showToJson } from "../../core/json/topology.js";
 import { loadSource } from "../load.js";
+import { loadPciIds } from "../pci-ids.js";
 import type { Output } from "../output.js";
 import { toJson } from "../output.js";
 import { issueLines, showLine, style } from "../render/text.js";
@@ -12,7 +13,7 @@ export interface ShowOptions {
 /** `show`: one line per function, lspci-like */
 export async function show(opts: ShowOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
-  const data = showToJson(snapshot, label);
+  const data = showToJson(snapshot, label, await loadPciIds());
   if (opts.json) {
     io.out(toJson(data));
     return 0;

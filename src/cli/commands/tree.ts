@@ -1,5 +1,6 @@
 import { treeToJson } from "../../core/json/topology.js";
 import { loadSource } from "../load.js";
+import { loadPciIds } from "../pci-ids.js";
 import type { Output } from "../output.js";
 import { toJson } from "../output.js";
 import { issueLines, renderTree, style } from "../render/text.js";
@@ -12,7 +13,7 @@ export interface TreeOptions {
 /** `tree`: the bus hierarchy like `lspci -tv`, with port types and ACS state */
 export async function tree(opts: TreeOptions, io: Output): Promise<number> {
   const { snapshot, label } = await loadSource(opts.source);
-  const data = treeToJson(snapshot, label);
+  const data = treeToJson(snapshot, label, await loadPciIds());
   if (opts.json) {
     io.out(toJson(data));
     return 0;

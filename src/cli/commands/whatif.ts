@@ -1,7 +1,5 @@
-import { whatIf } from "../../core/iommu/whatif.js";
-import type { PredictOptions } from "../../core/iommu/predict.js";
+import { whatIf, whatIfSides } from "../../core/iommu/whatif.js";
 import { groupsToJson } from "../../core/json/groups.js";
-import { parseCmdline } from "../../core/kernel/cmdline.js";
 import { formatKernel } from "../../core/kernel/version.js";
 import { UsageError } from "../errors.js";
 import { loadSource } from "../load.js";
@@ -22,14 +20,10 @@ export async function whatif(opts: WhatIfOptions, io: Output): Promise<number> {
     throw new UsageError("whatif needs a change: --cmdline '…', --kernel VERSION or --acs BDF=+FLAGS");
   }
   const { snapshot, label } = await loadSource(opts.source);
-  const after = predictOptions(opts);
-  // changed ACS parameters cannot be applied to captured control values: model the boot for both sides
-  const was = parseCmdline(snapshot.cmdline ?? "");
-  const now = after.cmdline !== undefined ? parseCmdline(after.cmdline) : was;
-  const acsParamsChanged = now.disableAcsRedir !== was.disableAcsRedir || now.configAcs !== was.configAcs;
-  const mode = acsParamsChanged || opts.boot ? ("boot" as const) : undefined;
-  const before: PredictOptions = { acsMode: mode };
-  const r = whatIf(snapshot, before, { ...after, acsMode: mode });
+  const sides = whatIfSides(snapshot, predictOptions(opts), opts.boot ?? false);
+  const after = sides.after;
+  const mode = sides.boot ? ("boot" as const) : undefined;
+  const r = whatIf(snapshot, sides.before, after);
   const data = {
     schema: "iommu-atlas/whatif@1" as const,
     change: { cmdline: after.cmdline ?? null, kernel: after.kernel ? formatKernel(after.kernel) : null, acs: opts.acs ?? [] },

@@ -2,7 +2,7 @@ import type { GroupsJson, MemberJson } from "../../core/json/groups.js";
 import type { Style } from "./text.js";
 
 function memberLine(m: MemberJson, s: Style): string {
-  return [`  ${s.bold(m.bdf)}`, `[${m.vendor}:${m.device}]`, m.className, s.dim(m.kind), m.driver ? s.dim(`driver ${m.driver}`) : ""].filter(Boolean).join("  ");
+  return [`  ${s.bold(m.bdf)}`, `[${m.vendor}:${m.device}]`, m.name !== null ? `${m.className}: ${m.name}` : m.className, s.dim(m.kind), m.driver ? s.dim(`driver ${m.driver}`) : ""].filter(Boolean).join("  ");
 }
 
 /** groups with members and, at -v, each member's reason chain */

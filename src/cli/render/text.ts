@@ -32,7 +32,7 @@ export function showLine(f: FunctionJson, s: Style): string {
   const parts = [
     s.bold(f.bdf),
     `${f.className} [${f.class.slice(0, 4)}]:`,
-    `[${f.vendor}:${f.device}]`,
+    f.name !== null ? `${f.name} [${f.vendor}:${f.device}]` : `[${f.vendor}:${f.device}]`,
     f.revision !== null ? `(rev ${f.revision})` : "",
     s.dim(f.kind),
     bridgeText(f),
@@ -49,7 +49,7 @@ function treeLabel(f: FunctionJson, s: Style): string {
   const parts = [
     s.bold(devfn),
     `[${f.vendor}:${f.device}]`,
-    f.className,
+    f.name !== null ? `${f.className}: ${f.name}` : f.className,
     s.dim(f.kind),
     bridgeText(f),
     acsText(f),

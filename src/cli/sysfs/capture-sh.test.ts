@@ -69,6 +69,18 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
     expect(treeListing(fromSh)).toEqual(treeListing(fromTs));
   });
 
+  it("--hostname records the host name, and the DMI identity, in the same tree as collectSysfs", async () => {
+    const root = await fakeRoot();
+    const out = path.join(tmp, "named.tar.gz");
+    const r = runScript(["--hostname", "--root", root, "-o", out]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const fromSh = treeListing(await readSource(out));
+    expect(fromSh.filter((l) => l.startsWith("proc/sys/kernel/hostname file "))).toHaveLength(1);
+    expect(fromSh.filter((l) => l.startsWith("sys/class/dmi/id/") && l.includes(" file "))).toHaveLength(7);
+    expect(fromSh).toEqual(treeListing((await collectSysfs(root, { readRegisters: true, hostname: true })).tree));
+  });
+
   it("--redact zeroes serial numbers the same way redact does", async () => {
     const root = await fakeRoot({ deep: true });
     const out = path.join(tmp, "redacted.tar.gz");
@@ -108,7 +120,7 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
   it("rejects unknown options with the usage line", () => {
     const r = runScript(["--bogus"]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain("usage: capture.sh [-o FILE.tar.gz] [--redact] [--root DIR]");
+    expect(r.stderr).toContain("usage: capture.sh [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]");
   });
 
   it.skipIf(!dash)(`gives the same tree under dash, a strict POSIX sh${dash ? "" : " (skipped: dash is not installed)"}`, async () => {

@@ -8,8 +8,8 @@ import { predict } from "../../core/iommu/predict.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import { encodeExcerpt } from "../../core/switchtec/excerpt.js";
 import { proxyAliases } from "../../core/switchtec/proxy-aliases.js";
-import { collectSysfs } from "./collect.js";
-import { FAKE_HOSTNAME, FAKE_SERIAL, fakeNtResource0, fakeResourceFile, makeFakeSysfs } from "./fake-sysfs.js";
+import { collectSysfs, firmwareNodeDir } from "./collect.js";
+import { FAKE_DMI, FAKE_HOSTNAME, FAKE_SERIAL, FAKE_SERIAL_TEXT, fakeNtResource0, fakeResourceFile, makeFakeSysfs } from "./fake-sysfs.js";
 import { NO_MEM_BAR, describeNotes } from "./notes.js";
 
 let tmp: string;
@@ -40,6 +40,13 @@ describe("collectSysfs", () => {
     expect(tree.get(`${NIC}/config`)).toMatchObject({ kind: "file" });
     expect(tree.get("sys/firmware/acpi/tables/DMAR")?.kind).toBe("file");
     expect(tree.get("proc/sys/kernel/osrelease")?.kind).toBe("file");
+    // the root bus's ACPI host bridge: link, _HID, _UID, namespace path; not its other files
+    expect(tree.get("sys/devices/pci0000:00/firmware_node")).toEqual({ kind: "symlink", target: "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00" });
+    const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
+    expect(tree.get(`${bridge}/uid`)).toEqual({ kind: "file", data: new TextEncoder().encode("0\n") });
+    expect(tree.get(`${bridge}/hid`)?.kind).toBe("file");
+    expect(tree.get(`${bridge}/path`)?.kind).toBe("file");
+    expect(tree.has(`${bridge}/status`)).toBe(false);
     for (const dir of ["sys", "sys/devices", "sys/devices/pci0000:00", ROOT_PORT, NIC, "sys/bus/pci/devices", "sys/kernel/iommu_groups/2/devices"]) {
       expect(tree.get(dir), dir).toEqual({ kind: "dir" });
     }
@@ -59,6 +66,26 @@ describe("collectSysfs", () => {
       const dev = resolveLink(tree, `sys/bus/pci/devices/${bdf}`);
       expect(dev && tree.get(dev)).toEqual({ kind: "dir" });
     }
+  });
+
+  it("records the DMI make, board and firmware as plain files, never the serials, the UUID or the host name", async () => {
+    await makeFakeSysfs(tmp);
+    const { tree } = await collectSysfs(tmp, { readRegisters: true });
+    const text = (rel: string): string | undefined => {
+      const e = tree.get(rel);
+      return e?.kind === "file" ? new TextDecoder().decode(e.data) : undefined;
+    };
+    for (const [name, value] of Object.entries(FAKE_DMI)) expect(text(`sys/class/dmi/id/${name}`), name).toBe(`${value}\n`);
+    expect(tree.get("sys/class/dmi/id")).toEqual({ kind: "dir" });
+    expect([...tree.keys()].filter((k) => k.startsWith("sys/class/dmi/id/")).sort()).toEqual(Object.keys(FAKE_DMI).map((n) => `sys/class/dmi/id/${n}`).sort());
+    for (const [key, entry] of tree) {
+      expect(key).not.toMatch(/serial|uuid|sys\/devices\/virtual/);
+      if (entry.kind === "file") expect(new TextDecoder().decode(entry.data)).not.toContain(FAKE_SERIAL_TEXT);
+    }
+    expect(tree.has("proc/sys/kernel/hostname")).toBe(false);
+
+    const named = (await collectSysfs(tmp, { readRegisters: true, hostname: true })).tree.get("proc/sys/kernel/hostname");
+    expect(named).toEqual({ kind: "file", data: new TextEncoder().encode(`${FAKE_HOSTNAME}\n`) });
   });
 
   it("keeps the full 4096-byte config and its serial unless redacting", async () => {
@@ -286,5 +313,12 @@ describe("collectSysfs", () => {
       expect(notes).toEqual([{ code: "ntb-registers-all-ones", bdf: "0000:03:00.1", source: "resource0" }]);
       expect(tree.has(`${NT_DIR}/resource0.excerpt`)).toBe(false);
     });
+  });
+});
+
+describe("firmwareNodeDir", () => {
+  it("takes a host bridge below sys/devices and nothing that climbs out", () => {
+    expect(firmwareNodeDir("../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:01")).toBe("sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:01");
+    for (const t of ["../../etc", "../a/../../b", "/sys/devices/x", "LNXSYSTM:00", "../", "../a//b"]) expect(firmwareNodeDir(t), t).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { lstat, open, readdir, readFile, readlink, realpath } from "node:fs/promises";
 import path from "node:path";
+import { DMI_DIR, DMI_FIELDS, HOSTNAME_PATH } from "../../core/fleet/identity.js";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
 import { EXCERPT_FILE, EXCERPT_SOURCE_FILE } from "../../core/switchtec/excerpt.js";
 import { errnoCode } from "./errors.js";
@@ -31,8 +32,29 @@ const FUNCTION_FILES = [
 ] as const;
 /** per-function symlinks */
 const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
-/** never the host name: only these two proc files */
-const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease"] as const;
+/**
+ * never the host name unless asked for: only these proc files (kernel/version
+ * and Ubuntu's version_signature name the upstream release behind an
+ * ABI-named osrelease such as 6.1.0-37-amd64)
+ */
+const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature"] as const;
+
+const SYS_DEVICES_DIR = "sys/devices";
+/** `pciDDDD:BB`: a root bus's device folder */
+const ROOT_BUS_DIR = /^pci[0-9a-f]{4}:[0-9a-f]{2}$/;
+/** a host bridge's ACPI identity: _HID, _UID, namespace path */
+const FIRMWARE_NODE_FILES = ["hid", "uid", "path"] as const;
+
+/**
+ * `sys/devices/LNXSYSTM:00/…/PNP0A08:00` for a root bus's `firmware_node`
+ * target `../LNXSYSTM:00/…/PNP0A08:00`; undefined for any other shape
+ * (capture.sh takes the same ones)
+ */
+export function firmwareNodeDir(target: string): string | undefined {
+  const rest = target.startsWith("../") ? target.slice(3) : undefined;
+  if (rest === undefined || rest === "" || rest.split("/").some((s) => s === "" || s === "." || s === "..")) return undefined;
+  return `${SYS_DEVICES_DIR}/${rest}`;
+}
 
 /** conventional config space; shorter reads mean an unprivileged reader */
 const CONFIG_FULL_SIZE = 256;
@@ -63,6 +85,8 @@ export interface CollectOptions {
    * tests change the tree here to play a sysfs that changes while it is read
    */
   readonly beforeRead?: (rel: string, phase: "open" | "read") => void | Promise<void>;
+  /** also record proc/sys/kernel/hostname */
+  readonly hostname?: boolean;
 }
 
 /**
@@ -70,7 +94,10 @@ export interface CollectOptions {
  * holding `sys/` and `proc/`; `/` for the live host) into a FileTree:
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
  * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
- * `proc/cmdline` and `proc/sys/kernel/osrelease`, and for Switchtec NT
+ * each root bus's `firmware_node` link with its `hid`, `uid` and `path`,
+ * the proc files of PROC_FILES, the DMI identity files (DMI_FIELDS: make,
+ * board and firmware; no serials), the host name only with `hostname`, and
+ * for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
  * ntb-registers.ts). Symlinks stay symlinks with
@@ -260,6 +287,15 @@ export async function collectSysfs(
     }
   }
 
+  // each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel
+  // scans root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
+  for (const name of (await list(SYS_DEVICES_DIR)) ?? []) {
+    if (!ROOT_BUS_DIR.test(name)) continue;
+    const target = await addLink(`${SYS_DEVICES_DIR}/${name}/firmware_node`);
+    const node = target === undefined ? undefined : firmwareNodeDir(target);
+    if (node !== undefined) for (const file of FIRMWARE_NODE_FILES) await addFile(`${node}/${file}`);
+  }
+
   const notesBeforeTables = notes.length;
   let tables = 0;
   for (const table of IOMMU_ACPI_TABLES) {
@@ -269,6 +305,9 @@ export async function collectSysfs(
   if (tables === 0 && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
 
   for (const rel of PROC_FILES) await addFile(rel);
+  // the machine's make and firmware, for grouping hosts by hardware: never serials, UUIDs or asset tags
+  for (const name of DMI_FIELDS) await addFile(`${DMI_DIR}/${name}`);
+  if (opts.hostname) await addFile(HOSTNAME_PATH);
 
   // every ancestor folder, as a tar of the same files would list them
   for (const key of [...tree.keys()]) {

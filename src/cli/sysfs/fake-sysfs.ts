@@ -8,6 +8,18 @@ const DEV_MEM_PATH = "dev/mem";
 export const FAKE_SERIAL = [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88] as const;
 /** host name planted in proc/sys/kernel/hostname; a capture must never contain it */
 export const FAKE_HOSTNAME = "secret-host-7f3a";
+/** DMI identity planted in sys/class/dmi/id (a link into sys/devices/virtual, as on a real host) */
+export const FAKE_DMI = {
+  sys_vendor: "Fake Systems Inc.",
+  product_name: "FS-1000",
+  board_vendor: "Fake Boards",
+  board_name: "FB-X99 rev 2",
+  bios_vendor: "Fake BIOS Corp.",
+  bios_version: "1.23.4",
+  bios_date: "03/14/2025",
+} as const;
+/** planted in the DMI serial and UUID files; a capture must never contain it */
+export const FAKE_SERIAL_TEXT = "SERIAL-9c41-do-not-capture";
 
 export interface FakeSysfsOptions {
   /** config files hold only the first 64 bytes, as an unprivileged read gives */
@@ -236,12 +248,24 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
     await putAt(root, DEV_MEM_PATH, opts.bar0Base ?? FAKE_BAR0_BASE, bar);
   }
+  // the root bus's ACPI host bridge, with the files a capture keeps (hid, uid, path) and some it does not
+  const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
+  await link(root, "sys/devices/pci0000:00/firmware_node", "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00");
+  await put(root, `${bridge}/hid`, "PNP0A08\n");
+  await put(root, `${bridge}/uid`, "0\n");
+  await put(root, `${bridge}/path`, "\\_SB_.PCI0\n");
+  await put(root, `${bridge}/status`, "15\n");
   await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
   await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");
   await put(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
   await put(root, "proc/sys/kernel/hostname", `${FAKE_HOSTNAME}\n`);
   await put(root, "proc/cpuinfo", "processor : 0\n");
+  // DMI: the identity files a capture keeps, and the serials and UUID it must leave out
+  const dmi = "sys/devices/virtual/dmi/id";
+  for (const [name, text] of Object.entries(FAKE_DMI)) await put(root, `${dmi}/${name}`, `${text}\n`);
+  for (const name of ["product_serial", "board_serial", "chassis_serial", "product_uuid"]) await put(root, `${dmi}/${name}`, `${FAKE_SERIAL_TEXT}\n`);
+  await link(root, "sys/class/dmi/id", "../../devices/virtual/dmi/id");
   return bdfs;
 }
 

@@ -13,7 +13,8 @@ import {
 import { devSpecMatches, parseDevList } from "../kernel/dev-spec.js";
 import type { DevSpec } from "../kernel/dev-spec.js";
 import type { KernelParams } from "../kernel/cmdline.js";
-import { atLeast } from "../kernel/version.js";
+import { acsMessages } from "../kernel/messages.js";
+import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey } from "../topology/address.js";
 import type { PciFunction, Topology } from "../topology/model.js";
@@ -62,7 +63,7 @@ interface ConfigAcsEntry {
   readonly flags: number;
 }
 
-/** parses `config_acs=` (flags read right to left: SV TB RR CR UF EC DT) */
+/** parses `config_acs=` (flags read right to left: SV TB RR CR UF EC DT); entries after a rejected one are never reached */
 export function parseConfigAcs(text: string): { entries: ConfigAcsEntry[]; warnings: string[] } {
   const entries: ConfigAcsEntry[] = [];
   const warnings: string[] = [];
@@ -92,8 +93,9 @@ export function parseConfigAcs(text: string): { entries: ConfigAcsEntry[]; warni
       } else if (c !== "x" && c !== "X") bad = true;
     }
     if (bad || mask & ~0x7f) {
-      warnings.push(`config_acs: invalid ACS flags '${chars}' ignored`);
-      continue;
+      // the kernel parses an entry's flags before matching the device, and gives up there for every device
+      warnings.push(`config_acs: invalid ACS flags '${chars}'; the kernel ignores this entry and every one after it`);
+      break;
     }
     entries.push({ spec: specs[0]!, mask, flags });
   }
@@ -124,8 +126,11 @@ export function effectiveAcsCtrl(
   if (redir?.errors.length) warnings.push(`disable_acs_redir: ${redir.errors[0]}`);
   const cfg = opts.params?.configAcs ? parseConfigAcs(opts.params.configAcs) : undefined;
   if (cfg) warnings.push(...cfg.warnings);
-  const legacy = !atLeast(opts.kernel, 6, 11);
-  const buggy = !legacy && !atLeast(opts.kernel, 6, 15);
+  // 6.11 brought config_acs= and its arithmetic; the fix reached stable series at different patch levels
+  const fix = hasStableFix(opts.kernel, STABLE_FIXES.configAcsArithmetic);
+  const legacy = fix === "n/a";
+  const buggy = fix === "no";
+  const matched: string[] = [];
   for (const fn of topology.functions.values()) {
     if (fn.acs.state !== "present") continue;
     if (opts.mode === "captured") {
@@ -151,9 +156,14 @@ export function effectiveAcsCtrl(
       value = buggy ? ((value & ~entry.mask) | (fw & entry.mask) | entry.flags) & 0xffff : (fw & ~entry.mask) | (entry.flags & entry.mask);
       changes.push({ bdf: fn.bdf, param: "config_acs", before: prior, after: value });
     }
+    if ((redirHit && !legacy) || entry) matched.push(fn.bdf);
     ctrl.set(fn.bdf, value);
   }
-  if (legacy && cfg && cfg.entries.length > 0) warnings.push(`config_acs= needs kernel 6.11 or later; ignored for ${opts.kernel.major}.${opts.kernel.minor}`);
+  if (matched.length > 0 && opts.mode === "boot") {
+    if (fix === "unknown") warnings.push(acsMessages.fixAssumed(opts.kernel));
+    if (!buggy) warnings.push(acsMessages.firmwareCtrlAssumed(matched));
+  }
+  if (legacy && cfg && cfg.entries.length > 0) warnings.push(acsMessages.configAcsTooOld(opts.kernel));
   return { ctrl, changes, warnings };
 }
 

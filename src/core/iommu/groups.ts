@@ -18,17 +18,6 @@ export type GroupStep =
   | { readonly code: "new-group"; readonly at: string; readonly group: number; readonly verdict: AcsVerdict | undefined }
   | { readonly code: "no-iommu"; readonly at: string; readonly reason: "not-covered" | "iommu-itself" | "iommu-off" };
 
-/** spec section or rule each step rests on */
-export const STEP_CITES: Record<GroupStep["code"], string> = {
-  "alias-bridge-group": "kernel-spec §5.1 A, §2.1",
-  "acs-isolated": "kernel-spec §5.1 B, §4.3",
-  "acs-not-isolated": "kernel-spec §5.1 B, §4.3",
-  "alias-group": "kernel-spec §5.1 C, §5.3",
-  "function-group": "kernel-spec §5.1 D, §5.2",
-  "new-group": "kernel-spec §5.1 E, §5.5",
-  "no-iommu": "kernel-spec §5.5",
-};
-
 export interface GroupInput {
   readonly topology: Topology;
   readonly props: PropsLookup;

@@ -1,6 +1,8 @@
 import { parseCmdline } from "../kernel/cmdline.js";
 import type { KernelParams } from "../kernel/cmdline.js";
-import { DEFAULT_KERNEL, atLeast, parseKernelVersion } from "../kernel/version.js";
+import { rootOrderMessages } from "../kernel/messages.js";
+import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
+import { DEFAULT_KERNEL, parseKernelRelease } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { acsQuirkAnswer, applyAliasQuirks, parseAcsOverride } from "../quirks/index.js";
 import type { AcsOverride, QuirkEffects } from "../quirks/index.js";
@@ -16,6 +18,7 @@ import { NO_ALIAS_PROPS } from "./dma-alias.js";
 import type { AliasProps, PropsLookup } from "./dma-alias.js";
 import { predictGroups } from "./groups.js";
 import type { GroupPrediction } from "./groups.js";
+import { formatLayoutInference } from "../messages.js";
 import { iommuLayout, ivrsSameBusAliases } from "./units.js";
 import type { IommuLayout } from "./units.js";
 
@@ -79,8 +82,8 @@ function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology 
 
 /** ACS_ENABLED_QUIRK for an Intel PCH root port: the enable hook ran and RCBA was on (kernel-spec §4.6) */
 function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: boolean): (fn: PciFunction) => boolean {
-  // 6.11 called the hook only for ports with an ACS capability, which PCH ports lack (fixed ≈6.13)
-  const regression = atLeast(kernel, 6, 11) && !atLeast(kernel, 6, 13);
+  // 6.11.0–6.11.6 called the hook only for ports with an ACS capability, which PCH ports lack
+  const regression = hasStableFix(kernel, STABLE_FIXES.acsQuirkEnable) === "no";
   return (fn) => {
     if (!acsWanted || regression) return false;
     const lpc = topology.functions.get(formatBdf(fn.segment, fn.bus, devfnOf(31, 0)));
@@ -90,6 +93,15 @@ function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: b
   };
 }
 
+/** what the group numbers assume about the order of several root buses, when the source cannot show it */
+function rootOrderWarning(snapshot: Snapshot, topology: Topology): string | undefined {
+  if (snapshot.source === "design" || topology.roots.length < 2) return undefined;
+  const acpi = topology.roots.map((k) => snapshot.rootBuses?.get(k));
+  if (acpi.some((a) => a === undefined)) return rootOrderMessages.busNumberOrder(topology.roots.length, snapshot.source);
+  const hids = new Set(acpi.map((a) => a!.hid));
+  return hids.size > 1 ? rootOrderMessages.mixedHids([...hids].sort()) : undefined;
+}
+
 /**
  * Everything the kernel derives before and while grouping: quirks, IVRS
  * aliases, ACS control, IOMMU units, then pci_device_group over the probe
@@ -97,15 +109,18 @@ function pchQuirkEnabled(topology: Topology, kernel: KernelVersion, acsWanted: b
  */
 export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Prediction {
   const warnings: string[] = [];
-  const fromSource = snapshot.osrelease ? parseKernelVersion(snapshot.osrelease) : undefined;
+  const release = snapshot.osrelease ? parseKernelRelease(snapshot.osrelease, snapshot.kernelVersion) : undefined;
+  const fromSource = release?.version;
   const kernel = opts.kernel ?? fromSource ?? DEFAULT_KERNEL;
+  if (!opts.kernel && release?.distro) warnings.push(release.distro.note);
   const kernelFrom = opts.kernel ? "option" : fromSource ? "source" : "default";
   const params = parseCmdline(opts.cmdline ?? snapshot.cmdline ?? "");
   const override = params.pcieAcsOverride !== undefined ? parseAcsOverride(params.pcieAcsOverride) : undefined;
   if (override) warnings.push(...override.warnings);
   const topology = applyAcsEdits(snapshot.topology, opts.acsEdits ?? []);
 
-  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff });
+  // lspci text never carries the ACPI tables: infer what the platform implies
+  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff, inferPlatform: snapshot.source === "lspci" });
   const acsWanted = !params.iommuOff && layout.units.length > 0;
 
   const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed, ...(opts.aliasQuirks === false && { rows: [] }) });
@@ -163,9 +178,9 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     }),
   );
   const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
-  if (layout.kind === "assumed" && !params.iommuOff) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
-  if (layout.kind === "amd-inferred") {
-    warnings.push("no IVRS table in the source: assuming the AMD IOMMU covers every function but itself and the root complex at 00.0 of its bus, as on real AMD machines");
-  }
+  const rootOrder = rootOrderWarning(snapshot, topology);
+  if (rootOrder !== undefined) warnings.push(rootOrder);
+  if (layout.kind === "assumed" && !params.iommuOff && !layout.inferences?.length) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
+  for (const i of layout.inferences ?? []) warnings.push(formatLayoutInference(i));
   return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl: { ...ctrl, ctrl: ctrlMap }, acs, groups, warnings };
 }

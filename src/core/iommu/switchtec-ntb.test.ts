@@ -55,7 +55,7 @@ describe("Switchtec NT function in a prediction", () => {
     const p = predict(machine(image), { hotplug: true });
     expect(p.props(NT).aliasDevfns).toEqual([0x00]);
     expect(groupsOf(p)).toEqual([["00:00.0"], ["00:01.0"], ["03:00.0"], ["03:00.1"]]);
-    expect(p.warnings).toContain(`${NT}: hot-added NT function: its proxy aliases 00.0 are programmed into the IOMMU but do not count for its group (kernel-spec §5.6)`);
+    expect(p.warnings).toContain(`${NT}: hot-added NT function: its proxy aliases 00.0 are programmed into the IOMMU but do not count for its group (docs/how-linux-groups.md#hot-added-functions)`);
   });
 
   it("no register image: proxy aliases unknown, said in the warnings", () => {

@@ -14,11 +14,25 @@ export interface UnitCoverage {
 
 export type UngroupedReason = "not-covered" | "iommu-itself" | "iommu-off";
 
+/** AMD's and Hygon's vendor ids: a real AMD root complex */
+const AMD_HOST_VENDORS: ReadonlySet<number> = new Set([0x1022, 0x1d94]);
+
 /** "assumed": no table, one unit covering everything; "amd-inferred": no table, but an AMD IOMMU function is present */
 export type IommuKind = "intel" | "amd" | "assumed" | "amd-inferred";
 
+/** what a layout took from the platform the functions imply, without a table saying so (each is warned) */
+export type LayoutInference =
+  /** an AMD IOMMU function: it and AMD's root complex at 00.0 of its bus are not grouped */
+  | { readonly code: "amd-iommu-function"; readonly iommu: string; readonly rootComplex: string | undefined }
+  /** the AMD IOMMU sits behind a non-AMD host bridge (QEMU q35 with amd-iommu): that host bridge is grouped */
+  | { readonly code: "amd-iommu-emulated"; readonly iommu: string; readonly hostBridge: string; readonly vendor: number; readonly device: number }
+  /** an Intel integrated GPU at 00:02.0: client platforms give it a DRHD unit of its own, probed first */
+  | { readonly code: "intel-igpu-unit"; readonly igpu: string; readonly perUnit: boolean };
+
 export interface IommuLayout {
   readonly kind: IommuKind;
+  /** inferred from the platform, no table (lspci text, designs) */
+  readonly inferences?: readonly LayoutInference[];
   /** units in the order the kernel registers them */
   readonly units: readonly UnitCoverage[];
   /** probe passes: one per unit since 6.1, a single pass before */
@@ -53,7 +67,7 @@ export function topologyResolver(topology: Topology): PciResolver {
 export function iommuLayout(
   topology: Topology,
   acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined },
-  opts: { kernel: KernelVersion; iommuOff: boolean },
+  opts: { kernel: KernelVersion; iommuOff: boolean; inferPlatform?: boolean | undefined },
 ): IommuLayout {
   const ungrouped = new Map<string, UngroupedReason>();
   const scan = topology.scanOrder;
@@ -114,16 +128,45 @@ export function iommuLayout(
     }
   }
   // no table (lspci text, designs): an AMD IOMMU shows itself as a PCI function (class 0806);
-  // real AMD machines group neither it nor the root complex at devfn 00.0 of its bus (corpus 05, 13)
+  // real AMD machines group neither it nor the root complex at devfn 00.0 of its bus (corpus 05, 13).
+  // QEMU's amd-iommu sits behind the Intel q35 host bridge, which the guest's IVRS covers: it is grouped.
   const amdIommus = [...topology.functions.values()].filter((f) => f.vendor === 0x1022 && f.classCode >> 8 === 0x0806);
   if (amdIommus.length > 0) {
+    const inferences: LayoutInference[] = [];
     for (const f of amdIommus) {
       ungrouped.set(f.bdf, "iommu-itself");
       const rc = topology.functions.get(formatBdf(f.segment, f.bus, 0));
-      if (rc && rc.classCode >> 8 === 0x0600 && !ungrouped.has(rc.bdf)) ungrouped.set(rc.bdf, "not-covered");
+      const isHostBridge = rc !== undefined && rc.classCode >> 8 === 0x0600;
+      if (isHostBridge && !AMD_HOST_VENDORS.has(rc.vendor)) {
+        inferences.push({ code: "amd-iommu-emulated", iommu: f.bdf, hostBridge: rc.bdf, vendor: rc.vendor, device: rc.device });
+        continue;
+      }
+      if (isHostBridge && !ungrouped.has(rc.bdf)) ungrouped.set(rc.bdf, "not-covered");
+      inferences.push({ code: "amd-iommu-function", iommu: f.bdf, rootComplex: isHostBridge ? rc.bdf : undefined });
     }
     const covered = scan.filter((b) => !ungrouped.has(b));
-    return { kind: "amd-inferred", units: [{ name: "ivhd0", kind: "amd-inferred", functions: covered }], passes: [covered], ungrouped, dmar, ivrs, acpiIssues: [] };
+    return { kind: "amd-inferred", inferences, units: [{ name: "ivhd0", kind: "amd-inferred", functions: covered }], passes: [covered], ungrouped, dmar, ivrs, acpiIssues: [] };
+  }
+  // Intel client platforms: the integrated GPU at 00:02.0 has a graphics-only DRHD, listed (and, on
+  // kernels probing per unit, probed) before the unit that covers everything else
+  const igpu = opts.inferPlatform ? topology.functions.get(formatBdf(0, 0, 0x10)) : undefined;
+  const host = topology.functions.get(formatBdf(0, 0, 0));
+  if (igpu && igpu.vendor === 0x8086 && igpu.classCode >> 16 === 0x03 && host?.vendor === 0x8086 && !dmar && !ivrs) {
+    const rest = scan.filter((b) => b !== igpu.bdf);
+    const perUnit = atLeast(opts.kernel, 6, 1);
+    return {
+      kind: "assumed",
+      inferences: [{ code: "intel-igpu-unit", igpu: igpu.bdf, perUnit }],
+      units: [
+        { name: "dmar0", kind: "assumed", functions: [igpu.bdf] },
+        { name: "dmar1", kind: "assumed", functions: rest },
+      ],
+      passes: perUnit ? [[igpu.bdf], rest] : [scan],
+      ungrouped,
+      dmar,
+      ivrs,
+      acpiIssues: [],
+    };
   }
   return {
     kind: "assumed",

@@ -1,3 +1,4 @@
+import { parseCmdline } from "../kernel/cmdline.js";
 import { REQ_ACS_FLAGS } from "../regs/acs.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { busKey, slotOf } from "../topology/address.js";
@@ -23,12 +24,15 @@ export interface WhatIf {
   readonly isolationLost: readonly { readonly bdf: string; readonly reachable: readonly string[] }[];
 }
 
-function partition(g: GroupPrediction): string[][] {
+/** the part of a group prediction that says who is with whom */
+export type GroupPartition = Pick<GroupPrediction, "groups" | "groupOf">;
+
+function partition(g: GroupPartition): string[][] {
   return g.groups.map((x) => [...x.members].sort());
 }
 
 /** compares two group partitions: splits and merges, by membership */
-export function compareGroups(before: GroupPrediction, after: GroupPrediction): GroupChange[] {
+export function compareGroups(before: GroupPartition, after: GroupPartition): GroupChange[] {
   const changes: GroupChange[] = [];
   const afterOf = (b: string) => after.groupOf.get(b);
   const beforeOf = (b: string) => before.groupOf.get(b);
@@ -45,6 +49,20 @@ export function compareGroups(before: GroupPrediction, after: GroupPrediction): 
     }
   }
   return changes;
+}
+
+/**
+ * The two sides of a what-if that changes `after`'s kernel parameters or
+ * version: when the change touches the ACS parameters (disable_acs_redir,
+ * config_acs), captured control values cannot stand for the new boot, so
+ * both sides model ACS control from the boot (as `boot` asks anyway).
+ */
+export function whatIfSides(snapshot: Snapshot, after: PredictOptions, boot = false): { before: PredictOptions; after: PredictOptions; boot: boolean } {
+  const was = parseCmdline(snapshot.cmdline ?? "");
+  const now = after.cmdline !== undefined ? parseCmdline(after.cmdline) : was;
+  const acsParamsChanged = now.disableAcsRedir !== was.disableAcsRedir || now.configAcs !== was.configAcs;
+  const mode = acsParamsChanged || boot ? ("boot" as const) : undefined;
+  return { before: { acsMode: mode }, after: { ...after, acsMode: mode }, boot: mode !== undefined };
 }
 
 /** runs the prediction twice and reports what changed */

@@ -1,10 +1,12 @@
 import type { GroupDiff } from "../iommu/diff.js";
-import { STEP_CITES } from "../iommu/groups.js";
+import { aliasCauses, citeStep } from "../iommu/cite.js";
 import type { GroupStep } from "../iommu/groups.js";
 import type { Prediction } from "../iommu/predict.js";
 import { formatKernel } from "../kernel/version.js";
 import { formatStep } from "../messages.js";
 import { className, functionKindName, hex4 } from "../names.js";
+import { lspciName } from "../pci-ids/names.js";
+import type { PciNames } from "../pci-ids/names.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { sourceToJson } from "./topology.js";
 import type { SourceJson } from "./topology.js";
@@ -22,6 +24,8 @@ export interface MemberJson {
   vendor: string;
   device: string;
   className: string;
+  /** `Vendor Device` from pci.ids as lspci prints it; null without a database */
+  name: string | null;
   kind: string;
   driver: string | null;
   kernelGroup: number | null;
@@ -47,27 +51,29 @@ export interface GroupsJson {
   warnings: string[];
 }
 
-export function stepToJson(step: GroupStep, bdf: string): StepJson {
-  return { bdf, code: step.code, text: formatStep(step), cite: STEP_CITES[step.code], detail: step };
+/** `p`, when given, lets a step's citation name the quirk that made two functions aliases */
+export function stepToJson(step: GroupStep, bdf: string, p?: Prediction): StepJson {
+  return { bdf, code: step.code, text: formatStep(step), cite: citeStep(step, p && aliasCauses(p.topology, p.props)), detail: step };
 }
 
-export function memberToJson(p: Prediction, bdf: string): MemberJson {
+export function memberToJson(p: Prediction, bdf: string, names?: PciNames): MemberJson {
   const f = p.topology.functions.get(bdf)!;
   return {
     bdf,
     vendor: hex4(f.vendor),
     device: hex4(f.device),
-    className: className(f.classCode),
+    className: names?.className(f.classCode) ?? className(f.classCode),
+    name: names ? lspciName(names, f.vendor, f.device) : null,
     kind: functionKindName(f),
     driver: f.driver ?? null,
     kernelGroup: f.kernelGroup ?? null,
-    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf)),
+    steps: (p.groups.steps.get(bdf) ?? []).map((s) => stepToJson(s, bdf, p)),
     dependsOnUnknownAcs: [...(p.groups.dependsOnUnknown.get(bdf) ?? [])],
   };
 }
 
 /** `groups --json` */
-export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction): GroupsJson {
+export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction, names?: PciNames): GroupsJson {
   return {
     schema: "iommu-atlas/groups@1",
     source: sourceToJson(snapshot, label),
@@ -75,7 +81,7 @@ export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction): 
     cmdline: p.params.raw,
     acsMode: p.acsMode,
     iommu: { kind: p.layout.kind, units: p.layout.units.map((u) => ({ name: u.name, functions: u.functions.length })) },
-    groups: p.groups.groups.map((g) => ({ id: g.id, members: [...g.members].sort().map((b) => memberToJson(p, b)) })),
+    groups: p.groups.groups.map((g) => ({ id: g.id, members: [...g.members].sort().map((b) => memberToJson(p, b, names)) })),
     ungrouped: [...p.layout.ungrouped].map(([bdf, reason]) => ({
       bdf,
       reason,
@@ -99,7 +105,7 @@ export function diffToJson(snapshot: Snapshot, label: string, p: Prediction, d: 
   const explanations: Record<string, StepJson[]> = {};
   for (const diff of d.differences) {
     const bdfs = diff.kind === "membership" ? diff.kernelMembers : diff.kind === "number" ? diff.members : [diff.bdf];
-    for (const b of bdfs) explanations[b] = (p.groups.steps.get(b) ?? []).map((s) => stepToJson(s, b));
+    for (const b of bdfs) explanations[b] = (p.groups.steps.get(b) ?? []).map((s) => stepToJson(s, b, p));
   }
   return {
     schema: "iommu-atlas/diff@1",

@@ -2,6 +2,8 @@ import { issueSeverity } from "../issues.js";
 import type { Severity } from "../issues.js";
 import { formatConfigIssue, formatNote, formatTopologyIssue } from "../messages.js";
 import { acsFlagsText, className, functionKindName, hex4, pcieTypeName } from "../names.js";
+import { lspciName } from "../pci-ids/names.js";
+import type { PciNames } from "../pci-ids/names.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { busKey } from "../topology/address.js";
 import type { BridgeKind, PciFunction, Topology } from "../topology/model.js";
@@ -13,7 +15,12 @@ export interface FunctionJson {
   device: string;
   subsystem: string | null;
   class: string;
+  /** pci.ids' name when a database was given, else the built-in table's */
   className: string;
+  /** pci.ids names (null without a database or when it has none); `name` is `Vendor Device` as lspci prints it */
+  vendorName: string | null;
+  deviceName: string | null;
+  name: string | null;
   revision: string | null;
   headerType: number;
   multifunction: boolean;
@@ -38,14 +45,17 @@ export interface IssueJson {
 
 const h2 = (n: number): string => n.toString(16).padStart(2, "0");
 
-export function functionToJson(fn: PciFunction): FunctionJson {
+export function functionToJson(fn: PciFunction, names?: PciNames): FunctionJson {
   return {
     bdf: fn.bdf,
     vendor: hex4(fn.vendor),
     device: hex4(fn.device),
     subsystem: fn.subsystemVendor === undefined ? null : `${hex4(fn.subsystemVendor)}:${hex4(fn.subsystemDevice)}`,
     class: fn.classCode.toString(16).padStart(6, "0"),
-    className: className(fn.classCode),
+    className: names?.className(fn.classCode) ?? className(fn.classCode),
+    vendorName: names?.vendorName(fn.vendor) ?? null,
+    deviceName: names?.deviceName(fn.vendor, fn.device) ?? null,
+    name: names ? lspciName(names, fn.vendor, fn.device) : null,
     revision: fn.revision === undefined ? null : h2(fn.revision),
     headerType: fn.headerType,
     multifunction: fn.multifunction,
@@ -96,11 +106,11 @@ export interface ShowJson {
 }
 
 /** `show --json`: every function in BDF order */
-export function showToJson(snapshot: Snapshot, label: string): ShowJson {
+export function showToJson(snapshot: Snapshot, label: string, names?: PciNames): ShowJson {
   return {
     schema: "iommu-atlas/show@1",
     source: sourceToJson(snapshot, label),
-    functions: [...snapshot.topology.functions.values()].map(functionToJson),
+    functions: [...snapshot.topology.functions.values()].map((fn) => functionToJson(fn, names)),
     issues: topologyIssuesToJson(snapshot.topology),
   };
 }
@@ -119,7 +129,7 @@ export interface TreeJson {
 }
 
 /** the bus tree: each bridge carries the bus it creates, VF buses hang below their PF's bus */
-export function busTree(topology: Topology): BusNodeJson[] {
+export function busTree(topology: Topology, names?: PciNames): BusNodeJson[] {
   const childBuses = new Map<string, string[]>(); // parent bus key → virtual child buses
   for (const b of topology.buses.values()) {
     if (b.virtual && b.parent) childBuses.set(b.parent, [...(childBuses.get(b.parent) ?? []), b.key]);
@@ -135,7 +145,7 @@ export function busTree(topology: Topology): BusNodeJson[] {
         const child = busKey(fn.segment, fn.secondary);
         if (topology.buses.get(child)?.self === fn.bdf && !seen.has(child)) children.push(node(child));
       }
-      return { ...functionToJson(fn), children };
+      return { ...functionToJson(fn, names), children };
     });
     const extra = (childBuses.get(key) ?? []).filter((k) => !seen.has(k)).map(node);
     return { bus: key, virtual: bus.virtual, functions: extra.length ? [...functions, ...extra.flatMap((e) => e.functions)] : functions };
@@ -143,11 +153,11 @@ export function busTree(topology: Topology): BusNodeJson[] {
   return topology.roots.map(node);
 }
 
-export function treeToJson(snapshot: Snapshot, label: string): TreeJson {
+export function treeToJson(snapshot: Snapshot, label: string, names?: PciNames): TreeJson {
   return {
     schema: "iommu-atlas/tree@1",
     source: sourceToJson(snapshot, label),
-    roots: busTree(snapshot.topology),
+    roots: busTree(snapshot.topology, names),
     issues: topologyIssuesToJson(snapshot.topology),
   };
 }

@@ -79,6 +79,9 @@ export interface DeviceFacts {
   progIf?: number | undefined;
   vendor?: number | undefined;
   device?: number | undefined;
+  /** no ids printed: the name as printed (`Vendor Device`, or the vendor alone with `deviceName`) */
+  vendorName?: string | undefined;
+  deviceName?: string | undefined;
   revision?: number | undefined;
   subsystemVendor?: number | undefined;
   subsystemDevice?: number | undefined;
@@ -131,6 +134,9 @@ export function parseDeviceRest(rest: string): DeviceFacts | undefined {
   if (ids) {
     out.vendor = ids[0];
     out.device = ids[1];
+  } else {
+    const printed = name.replace(/ \(prog-if [^)]*\)?.*$/, "").replace(/ \(rev [0-9a-fA-F]{2}\)\s*$/, "").trim();
+    if (printed.length > 0) out.vendorName = printed;
   }
   const rev = REV_RE.exec(name);
   if (rev) out.revision = parseInt(rev[1]!, 16);
@@ -174,6 +180,10 @@ function parseMachineRest(rest: string): DeviceFacts | undefined {
   out.classText = cls.replace(/\s*\[[0-9a-fA-F]{4}\]$/, "");
   out.vendor = num(fields[1]);
   out.device = num(fields[2]);
+  if (out.vendor === undefined && out.device === undefined && fields[1] && fields[2]) {
+    out.vendorName = fields[1];
+    out.deviceName = fields[2];
+  }
   out.subsystemVendor = num(fields[3]);
   out.subsystemDevice = num(fields[4]);
   for (const o of opts) {

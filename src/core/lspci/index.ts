@@ -62,7 +62,10 @@ import { assemble } from "./assemble.js";
 import type { LspciFormat } from "./assemble.js";
 import { isHexDigit } from "./caps.js";
 import { parseAddress, parseDeviceRest, scriptGroupAt } from "./device-line.js";
+import { decodeQuotedPrintable } from "./mail.js";
+import { idsFromNames } from "./pci-names.js";
 import { scanLspci } from "./scan.js";
+import type { PciIds } from "../pci-ids/pci-ids.js";
 import { TreeReader } from "./tree.js";
 import { lspciLimitProblem } from "../limits.js";
 import type { Snapshot } from "../sources/snapshot.js";
@@ -78,26 +81,39 @@ const NOT_LSPCI = "not lspci output: no device line (`00:02.0 PCI bridge: …`),
  * Reads lspci text. Never throws: text with no lspci output in it gives
  * `ok: false` naming the first line that did not fit.
  */
-export function snapshotFromLspci(text: string): LspciResult {
+export function snapshotFromLspci(text: string, opts: LspciOptions = {}): LspciResult {
   const limit = lspciLimitProblem(text);
   if (limit) return { ok: false, line: limit.line, text: "", reason: limit.message };
-  const scan = scanLspci(text);
+  const scan = scanLspci(decodeQuotedPrintable(text));
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
     if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output; save the output of `sudo lspci -vvnn` and pass that" };
     return { ok: false, line: unfit.line, text: unfit.text, reason: NOT_LSPCI };
   }
+  const named = opts.pciIds ? idsFromNames(scan.dumps, opts.pciIds) : [];
   const { snapshot, format, dumps, warnings } = assemble(scan);
-  return { ok: true, snapshot, format, dumps, warnings };
+  return { ok: true, snapshot, format, dumps, warnings: [...named, ...warnings] };
 }
 
-/** how far into a file the content check looks */
-const SNIFF_LINES = 400;
+export interface LspciOptions {
+  /** pci.ids, to read ids back from names when lspci ran without -n */
+  readonly pciIds?: PciIds | undefined;
+}
 
-/** true when the text holds lspci output within its first lines (content detection) */
-export function looksLikeLspci(text: string): boolean {
+/** true when some function printed a name but no ids, or a class name the built-in table lacks: reading it again with pci.ids would help */
+export function needsPciIds(r: LspciResult): boolean {
+  return r.ok && r.warnings.some((w) => w.code === "ids-unknown" || w.code === "class-unknown");
+}
+
+/**
+ * true when the text holds lspci output anywhere (content detection): bug
+ * reports and mails carry it after pages of headers and logs. Each line
+ * costs a few character checks until one fits.
+ */
+export function looksLikeLspci(input: string): boolean {
+  const text = decodeQuotedPrintable(input);
   let start = 0;
-  for (let n = 0; n < SNIFF_LINES && start < text.length; n++) {
+  while (start < text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
     const line = text.slice(start, end);

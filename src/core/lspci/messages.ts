@@ -31,6 +31,14 @@ export function formatLspciWarning(w: LspciWarning): string {
       return `${w.bdf} (line ${w.line}): the text stops inside its block, so its ACS is treated as unknown — paste the whole output`;
     case "ids-unknown":
       return `no numeric ids for ${plural(w.functions, "function")} (${others(w.functions, w.first)}): vendor/device read as ffff — use lspci -nn`;
+    case "ids-from-names":
+      return `no numeric ids: vendor and device of ${plural(w.functions, "function")} read back from their names through pci.ids${w.version ? ` ${w.version}` : ""} — lspci -nn gives them exactly`;
+    case "ids-name-ambiguous":
+      return `${w.bdf} (line ${w.line}): "${w.name}" is the name of ${w.candidates.join(", ")} in pci.ids; took ${w.chosen} — use lspci -nn`;
+    case "ids-name-approximate":
+      return `${w.bdf} (line ${w.line}): pci.ids${w.version ? ` ${w.version}` : ""} has no "${w.name}"; took ${w.chosen} ("${w.closest}")${w.candidates.length > 1 ? `, one of ${w.candidates.join(", ")} named as closely` : ""} — use lspci -nn`;
+    case "ids-name-unknown":
+      return `${plural(w.functions, "function")} (${w.first}: "${w.name}") have names pci.ids${w.version ? ` ${w.version}` : ""} does not hold: vendor/device read as ffff — use lspci -nn`;
     case "class-unknown":
       return `${w.bdf} (line ${w.line}): unknown class name "${excerpt(w.text, 60)}" — use lspci -nn`;
     case "bridge-buses-unknown":

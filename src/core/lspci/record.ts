@@ -80,6 +80,11 @@ export interface FunctionRecord {
   readonly path: string | undefined;
   vendor?: number | undefined;
   device?: number | undefined;
+  /** without ids (no `-n`): the printed `Vendor Device` name, or the vendor alone when `deviceName` is set (`-mm`, `-vmm`) */
+  vendorName?: string | undefined;
+  deviceName?: string | undefined;
+  /** a device line wrapped at a space (mail clients): the name with a space at each join */
+  vendorNameSpaced?: string | undefined;
   /** base << 8 | sub */
   classBase?: number | undefined;
   classText?: string | undefined;
@@ -123,6 +128,8 @@ export interface TreeNode {
   subordinate?: number | undefined;
   vendor?: number | undefined;
   device?: number | undefined;
+  /** `-tv` without `-nn`: the printed `Vendor Device` name */
+  vendorName?: string | undefined;
 }
 
 // factories list every field, so all records (and all capability facts) share one shape: the scanner stays monomorphic
@@ -148,6 +155,9 @@ export function newRecord(
     vendor: undefined,
     device: undefined,
     classBase: undefined,
+    vendorName: undefined,
+    deviceName: undefined,
+    vendorNameSpaced: undefined,
     classText: undefined,
     classByName: undefined,
     progIf: undefined,

@@ -87,6 +87,8 @@ class Scanner {
   #scriptGroup: number | undefined;
   /** the text after the address of the last device line, while it may continue */
   #deviceRest: string | undefined;
+  /** the same, rejoined with a space at each wrap */
+  #deviceRestSpaced: string | undefined;
 
   #newDump(line: number): Dump {
     const dump: Dump = { index: this.dumps.length, firstLine: line, records: [], trees: [], extendedSeen: false, hexMax: 0 };
@@ -218,7 +220,8 @@ class Scanner {
    */
   #deviceTail(rec: FunctionRecord, s: string, p: number): boolean {
     const head = this.#deviceRest;
-    if (rec.form !== "text" || head === undefined || startsKey(s, p)) return false;
+    // a blank line closed the block: what follows is not the rest of the device line
+    if (rec.form !== "text" || head === undefined || rec.ended || startsKey(s, p)) return false;
     const open = count(head, 91) > count(head, 93) || count(head, 40) > count(head, 41);
     if (rec.vendor !== undefined && !open) return false;
     const joined = head + s.slice(p);
@@ -226,6 +229,18 @@ class Scanner {
     if (!facts) return false;
     for (const [k, v] of Object.entries(definedOnly(facts))) {
       if ((rec as unknown as Record<string, unknown>)[k] === undefined) (rec as unknown as Record<string, unknown>)[k] = v;
+    }
+    // a wrap at a space ate the space: `(rev f1)` and the name read right only with it back
+    const spacedRest = `${this.#deviceRestSpaced ?? head} ${s.slice(p)}`;
+    const spaced = parseDeviceRest(spacedRest);
+    this.#deviceRestSpaced = spacedRest;
+    if (spaced) {
+      if (rec.revision === undefined) rec.revision = spaced.revision;
+      if (rec.progIf === undefined) rec.progIf = spaced.progIf;
+    }
+    if (facts.vendorName !== undefined && rec.vendor === undefined) {
+      rec.vendorName = facts.vendorName;
+      rec.vendorNameSpaced = spaced?.vendorName;
     }
     this.#deviceRest = joined;
     return true;
@@ -268,6 +283,7 @@ class Scanner {
     const form = s.charCodeAt(r) === 34 ? "machine" : "text";
     this.#openRecord(addr.segment, bus, devfn, path, parentPath, form, facts, indent, line, group ?? this.#scriptGroup);
     this.#deviceRest = rest;
+    this.#deviceRestSpaced = undefined;
     return true;
   }
 
@@ -292,6 +308,8 @@ class Scanner {
     const rec = newRecord(line, dump.index, segment, bus, devfn, form, path, parentPath);
     rec.vendor = facts.vendor;
     rec.device = facts.device;
+    rec.vendorName = facts.vendorName;
+    rec.deviceName = facts.deviceName;
     rec.classBase = facts.classBase;
     rec.classText = facts.classText;
     rec.classByName = facts.classByName;
@@ -490,9 +508,11 @@ class Scanner {
         return;
       case "Vendor":
         if (num !== undefined) rec.vendor = num;
+        else rec.vendorName = value;
         return;
       case "Device":
         if (num !== undefined) rec.device = num;
+        else rec.deviceName = value;
         return;
       case "SVendor":
         if (num !== undefined) rec.subsystemVendor = num;

@@ -106,6 +106,9 @@ export class TreeReader {
           if (ids) {
             node.vendor = ids[0];
             node.device = ids[1];
+          } else {
+            const name = text.slice(i).trim();
+            if (name.length > 0) node.vendorName = name;
           }
           break;
         }

@@ -23,6 +23,14 @@ export type LspciWarning =
   | { readonly code: "text-ends-in-block"; readonly bdf: string; readonly line: number }
   /** no numeric ids (`-nn` missing): vendor and device read as 0xffff */
   | { readonly code: "ids-unknown"; readonly functions: number; readonly first: string }
+  /** no numeric ids: vendor and device were read back from their names through pci.ids */
+  | { readonly code: "ids-from-names"; readonly functions: number; readonly version: string | undefined }
+  /** a printed name that several ids share in pci.ids: the lowest was taken */
+  | { readonly code: "ids-name-ambiguous"; readonly bdf: string; readonly line: number; readonly name: string; readonly candidates: readonly string[]; readonly chosen: string }
+  /** a printed name pci.ids does not hold exactly: the vendor's closest device name was taken (renamed between database versions) */
+  | { readonly code: "ids-name-approximate"; readonly bdf: string; readonly line: number; readonly name: string; readonly closest: string; readonly candidates: readonly string[]; readonly chosen: string; readonly version: string | undefined }
+  /** printed names pci.ids does not hold (another version of the database printed them) */
+  | { readonly code: "ids-name-unknown"; readonly functions: number; readonly first: string; readonly name: string; readonly version: string | undefined }
   /** a class name the reader does not know and no `[cccc]` */
   | { readonly code: "class-unknown"; readonly bdf: string; readonly line: number; readonly text: string }
   /** bridges whose bus numbers no line showed: what is behind them hangs off its own root */

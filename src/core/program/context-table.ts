@@ -239,7 +239,7 @@ export function contextTableToJson(
   const skippedJson = (s: readonly DmaAlias[]): CauseJson[] => s.map(causeToJson);
   const programIssues = reports.flatMap((r) => r.issues);
   const toIssue = (i: ProgramIssue): IssueJson => ({ code: i.code, severity: PROGRAM_SEVERITY[i.code], message: formatProgramIssue(i), detail: i });
-  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR or IVRS"));
+  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR"));
   if (opts.mode !== undefined && machine.arch !== "vtd") warnings.push(`mode '${opts.mode}' applies to Intel VT-d only; this is an AMD-Vi machine`);
   return {
     schema: "iommu-atlas/context-table@1",

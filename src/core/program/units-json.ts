@@ -178,7 +178,7 @@ export function unitsToJson(snapshot: Snapshot, label: string, p: Prediction): U
     units = p.layout.units.map((u) => ({ kind: "assumed", name: u.name, functions: [...u.functions] }));
     iommu = p.layout.kind;
   }
-  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR or IVRS") || w.startsWith("no IVRS"));
+  const warnings = p.warnings.filter((w) => w.startsWith("no DMAR") || w.startsWith("no IVRS"));
   if (dmar && iommu !== "intel") warnings.push("the DMAR table names no usable unit; assuming one IOMMU that covers every function");
   if (ivrs && iommu !== "amd") warnings.push("the IVRS table names no usable unit; assuming one IOMMU that covers every function");
   return {

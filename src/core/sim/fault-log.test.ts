@@ -82,6 +82,8 @@ describe("other lines", () => {
       "arm-smmu-v3 arm-smmu-v3.0.auto: \t0x0000000000001000",
       "arm-smmu-v3 arm-smmu-v3.0.auto: \t0x0000000000000000",
     ]);
+    // a read sets EVTQ_1_RnW (bit 35 of the second word)
+    expect(smmuLogLines({ arch: "smmu", unit: "smmu0", id: SMMU_F_TRANSLATION.code, sid: 0x322, iova: 0x1000, access: "read" })[2]).toBe("arm-smmu-v3 arm-smmu-v3.0.auto: \t0x0000000800000000");
   });
   it("sriov_enable's bus range, one bus or several", () => {
     expect(vfBusRangeLine("0000:05:00.0", undefined, 128, 6, 5, 5)).toBe("pci 0000:05:00.0: can't enable 128 VFs (bus 06 out of range of [bus 05])");

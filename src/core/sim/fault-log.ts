@@ -149,13 +149,16 @@ export function amdLogLines(r: AmdEventRecord, fault: Fault, format: LogFormat):
   return [`AMD-Vi: Event logged [${fault.name} device=${device} ${body}]`];
 }
 
-/** SMMUv3: the raw event dwords (id and StreamID in dword 0, the input address in dword 2; other fields 0) */
+/** EVTQ_1_RnW: bit 35 of the second event word, set for a read */
+const SMMU_EVT1_RNW = 1n << 35n;
+
+/** SMMUv3: the raw event dwords (id and StreamID in dword 0, RnW in dword 1, the input address in dword 2; other fields 0) */
 export function smmuLogLines(r: SmmuEventRecord): string[] {
   if (r.id === 0) return []; // an abort STE records nothing
   const dev = "arm-smmu-v3 arm-smmu-v3.0.auto";
   const dword = (v: bigint): string => `${dev}: \t0x${v.toString(16).padStart(16, "0")}`;
   const evt0 = (BigInt(r.sid) << 32n) | BigInt(r.id);
-  return [`${dev}: event ${hex0x(r.id, 2)} received:`, dword(evt0), dword(0n), dword(BigInt(r.iova)), dword(0n)];
+  return [`${dev}: event ${hex0x(r.id, 2)} received:`, dword(evt0), dword(r.access === "read" ? SMMU_EVT1_RNW : 0n), dword(BigInt(r.iova)), dword(0n)];
 }
 
 /** the architecture a log format belongs to */

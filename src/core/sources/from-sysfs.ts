@@ -4,10 +4,10 @@ import { basename, listDir, readText, resolveLink } from "../fs/file-tree.js";
 import type { FileTree } from "../fs/file-tree.js";
 import { EXCERPT_FILE, parseExcerpt } from "../switchtec/excerpt.js";
 import type { GasImage } from "../switchtec/gas-image.js";
-import { formatBdf, parseBdf } from "../topology/address.js";
+import { busKey, formatBdf, parseBdf } from "../topology/address.js";
 import { buildTopology } from "../topology/build.js";
 import type { FunctionInput } from "../topology/build.js";
-import type { Snapshot, SnapshotNote } from "./snapshot.js";
+import type { RootBusAcpi, Snapshot, SnapshotNote } from "./snapshot.js";
 
 const PCI_DEVICES = "sys/bus/pci/devices";
 const GROUPS = "sys/kernel/iommu_groups";
@@ -96,16 +96,47 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
     const e = tree.get(p);
     return e?.kind === "file" ? e.data : undefined;
   };
+  const rootBuses = readRootBuses(tree);
   const dmar = file("sys/firmware/acpi/tables/DMAR");
   const ivrs = file("sys/firmware/acpi/tables/IVRS");
   return {
     source: "sysfs",
-    topology: buildTopology(inputs, { kernelView: true }),
+    topology: buildTopology(inputs, { kernelView: true, ...(rootBuses && { rootOrder: acpiRootOrder(rootBuses) }) }),
     kernelGroups,
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),
+    kernelVersion: [readText(tree, "proc/sys/kernel/version"), readText(tree, "proc/version_signature")].filter((t) => t !== undefined).join("\n") || undefined,
     acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
     ...(ntb.size > 0 && { ntb }),
+    ...(rootBuses && { rootBuses }),
     notes,
   };
+}
+
+/** each root bus's ACPI host bridge from its `firmware_node` link; undefined when no root bus has one */
+export function readRootBuses(tree: FileTree): Map<string, RootBusAcpi> | undefined {
+  const out = new Map<string, RootBusAcpi>();
+  for (const name of listDir(tree, "sys/devices")) {
+    const m = /^pci([0-9a-f]{4}):([0-9a-f]{2})$/.exec(name);
+    const node = m ? resolveLink(tree, `sys/devices/${name}/firmware_node`) : undefined;
+    const id = node === undefined ? undefined : /^([A-Z0-9_]+):(\d+)$/.exec(basename(node));
+    if (!m || !node || !id) continue;
+    out.set(busKey(parseInt(m[1]!, 16), parseInt(m[2]!, 16)), {
+      node: basename(node),
+      hid: readText(tree, `${node}/hid`) ?? id[1]!,
+      instance: Number(id[2]),
+      uid: readText(tree, `${node}/uid`),
+      path: readText(tree, `${node}/path`),
+    });
+  }
+  return out.size > 0 ? out : undefined;
+}
+
+/**
+ * Root buses in the order the kernel scans them: ACPI namespace order, which
+ * the instance numbers of one _HID follow (PNP0A08:00, :01, …). Between
+ * different _HIDs the instance numbers say nothing; bus numbers decide there.
+ */
+export function acpiRootOrder(rootBuses: ReadonlyMap<string, RootBusAcpi>): string[] {
+  return [...rootBuses].sort(([ka, a], [kb, b]) => a.instance - b.instance || (ka < kb ? -1 : ka > kb ? 1 : 0)).map(([k]) => k);
 }

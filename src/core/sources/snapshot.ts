@@ -10,11 +10,30 @@ export interface Snapshot {
   readonly kernelGroups: ReadonlyMap<number, readonly string[]> | undefined;
   readonly cmdline: string | undefined;
   readonly osrelease: string | undefined;
+  /** the kernel's version string (`/proc/sys/kernel/version`, Ubuntu's `/proc/version_signature`), which names the upstream release of distribution kernels */
+  readonly kernelVersion?: string | undefined;
   readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
   /** Switchtec NT functions' BAR0 register images by BDF (capture excerpt or declared partition table) */
   readonly ntb?: ReadonlyMap<string, GasImage>;
+  /**
+   * each root bus's ACPI host bridge (`sys/devices/pciDDDD:BB/firmware_node`)
+   * by bus key `dddd:bb`; undefined when the source does not show them
+   */
+  readonly rootBuses?: ReadonlyMap<string, RootBusAcpi>;
   /** notes about the input as a whole (e.g. captured without root) */
   readonly notes: readonly SnapshotNote[];
+}
+
+/** a root bus's ACPI host bridge: the kernel enumerates root buses in ACPI namespace order */
+export interface RootBusAcpi {
+  /** the ACPI device's name, e.g. `PNP0A08:01`: its instance number counts devices of that _HID in namespace order */
+  readonly node: string;
+  readonly hid: string;
+  readonly instance: number;
+  /** _UID */
+  readonly uid: string | undefined;
+  /** namespace path, e.g. `\_SB_.PC40` */
+  readonly path: string | undefined;
 }
 
 export type SnapshotNote =

@@ -71,7 +71,7 @@ export function ntbWarnings(bdf: string, n: NtbProxy, hotplug = false): string[]
     out.push(`${bdf}: the ${origin} lacks ${r.missing.map((m) => m.register).join(", ")}: proxy aliases may be incomplete; capture again as root`);
   }
   if (hotplug && r.devfns.length > 0) {
-    out.push(`${bdf}: hot-added NT function: its proxy aliases ${r.devfns.map(formatDevfn).join(", ")} are programmed into the IOMMU but do not count for its group (kernel-spec §5.6)`);
+    out.push(`${bdf}: hot-added NT function: its proxy aliases ${r.devfns.map(formatDevfn).join(", ")} are programmed into the IOMMU but do not count for its group (docs/how-linux-groups.md#hot-added-functions)`);
   }
   return out;
 }

@@ -47,6 +47,11 @@ export interface BuildOptions {
   readonly kernelView?: boolean;
   /** `pci=pcie_scan_all`: scan every device number below root and downstream ports */
   readonly pcieScanAll?: boolean;
+  /**
+   * root buses (`dddd:bb`) in the kernel's scan order, from their ACPI host
+   * bridges; roots not listed follow, by segment and bus number
+   */
+  readonly rootOrder?: readonly string[];
 }
 
 interface Work {
@@ -82,9 +87,10 @@ function bridgeKindOf(headerType: number, isPcie: boolean, type: number): Bridge
 }
 
 function acsStateOf(config: DecodedConfig | undefined): AcsState {
-  if (!config || !config.extendedKnown) return { state: "unknown" };
-  const acs = config.acs;
-  return acs ? { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl } : { state: "absent" };
+  const acs = config?.acs;
+  // an ACS capability with its registers is known even when other parts of the config were not read (a trimmed paste)
+  if (acs) return { state: "present", offset: acs.offset, cap: acs.cap, ctrl: acs.ctrl };
+  return !config || !config.extendedKnown ? { state: "unknown" } : { state: "absent" };
 }
 
 /**
@@ -361,9 +367,11 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     });
   }
 
+  const rootRank = new Map((opts.rootOrder ?? []).map((k, i) => [k, i]));
+  const rankOf = (key: string): number => rootRank.get(key) ?? rootRank.size;
   const roots = [...buses.values()]
     .filter((b) => b.parent === undefined)
-    .sort((a, b) => a.segment - b.segment || a.number - b.number)
+    .sort((a, b) => rankOf(a.key) - rankOf(b.key) || a.segment - b.segment || a.number - b.number)
     .map((b) => b.key);
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)

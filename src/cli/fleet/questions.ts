@@ -1,0 +1,267 @@
+/**
+ * The fleet questions: each reads the store (sql.ts) and returns plain
+ * data; the command renders it as text, JSON or CSV.
+ */
+import { availableParallelism } from "node:os";
+import { DEVICE_KINDS } from "../../core/fleet/facts.js";
+import type { DeviceKind } from "../../core/fleet/facts.js";
+import type { PredictOptions } from "../../core/iommu/predict.js";
+import type { GroupChange } from "../../core/iommu/whatif.js";
+import { formatKernel } from "../../core/kernel/version.js";
+import { hex4 } from "../../core/names.js";
+import type { Selector } from "../../core/plan/select.js";
+import { formatSelector } from "../../core/plan/select.js";
+import type { Queryable } from "./db.js";
+import {
+  COUNT_HOSTS,
+  SELECT_BOARDS,
+  SELECT_FUNCTIONS_BY_CLASS,
+  SELECT_FUNCTIONS_BY_ID,
+  SELECT_HOST_BOOTS,
+  SELECT_HOSTS,
+  SELECT_MACHINE_TREES,
+  SELECT_RISKS,
+} from "./sql.js";
+import { runPool, workerFile } from "./pool.js";
+import { whatIfMachine } from "./whatif-machine.js";
+import type { Boot, MachineTask } from "./whatif-machine.js";
+
+export interface HostRow {
+  name: string;
+  hostname: string | null;
+  sys_vendor: string | null;
+  product_name: string | null;
+  board_vendor: string | null;
+  board_name: string | null;
+  bios_vendor: string | null;
+  bios_version: string | null;
+  bios_date: string | null;
+  osrelease: string | null;
+  kernel: string;
+  iommu: string;
+  group_count: number;
+  largest_group: number;
+  acs_override: string | null;
+}
+
+export interface HostJson {
+  name: string;
+  hostname: string | null;
+  system: { vendor: string | null; product: string | null };
+  board: { vendor: string | null; name: string | null };
+  bios: { vendor: string | null; version: string | null; date: string | null };
+  /** the kernel modelled, `6.1`; osrelease as captured */
+  kernel: string;
+  osrelease: string | null;
+  iommu: string;
+  groups: number;
+  largestGroup: number;
+  /** the pcie_acs_override value, null when not in use */
+  acsOverride: string | null;
+}
+
+/** `fleet hosts` */
+export async function fleetHosts(db: Queryable): Promise<HostJson[]> {
+  return (await db.query<HostRow>(SELECT_HOSTS)).map((r) => ({
+    name: r.name,
+    hostname: r.hostname,
+    system: { vendor: r.sys_vendor, product: r.product_name },
+    board: { vendor: r.board_vendor, name: r.board_name },
+    bios: { vendor: r.bios_vendor, version: r.bios_version, date: r.bios_date },
+    kernel: r.kernel,
+    osrelease: r.osrelease,
+    iommu: r.iommu,
+    groups: r.group_count,
+    largestGroup: r.largest_group,
+    acsOverride: r.acs_override,
+  }));
+}
+
+interface FunctionRow {
+  host: string;
+  bdf: string;
+  vendor: number;
+  device: number;
+  class: number;
+  grp: number | null;
+  alone: boolean;
+  reason: string | null;
+}
+
+export interface AloneJson {
+  selector: string;
+  /** hosts in the fleet */
+  fleetHosts: number;
+  hosts: {
+    name: string;
+    /** at least one matching function can go to a VM alone */
+    alone: boolean;
+    functions: { bdf: string; vendor: string; device: string; class: string; group: number | null; alone: boolean; reason: string | null }[];
+  }[];
+}
+
+/** `fleet alone SELECTOR`: hosts with a matching function, and whether it can go to a VM alone */
+export async function fleetAlone(db: Queryable, sel: Exclude<Selector, { kind: "bdf" }>): Promise<AloneJson> {
+  const rows =
+    sel.kind === "id"
+      ? await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_ID, [sel.vendor, sel.device])
+      : await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_CLASS, [24 - 4 * sel.digits, sel.code]);
+  const hosts: AloneJson["hosts"] = [];
+  for (const r of rows) {
+    let h = hosts.at(-1);
+    if (h?.name !== r.host) hosts.push((h = { name: r.host, alone: false, functions: [] }));
+    h.functions.push({
+      bdf: r.bdf,
+      vendor: hex4(r.vendor),
+      device: hex4(r.device),
+      class: r.class.toString(16).padStart(6, "0"),
+      group: r.grp,
+      alone: r.alone,
+      reason: r.reason,
+    });
+    h.alone ||= r.alone;
+  }
+  const [count] = await db.query<{ n: number }>(COUNT_HOSTS);
+  return { selector: formatSelector(sel), fleetHosts: count?.n ?? 0, hosts };
+}
+
+export interface WhatIfChange {
+  readonly kernel?: string | undefined;
+  readonly cmdline?: string | undefined;
+  readonly options: PredictOptions;
+}
+
+export interface WhatIfJson {
+  change: { kernel: string | null; cmdline: string | null };
+  /** hosts looked at */
+  fleetHosts: number;
+  /** hosts whose groups would change */
+  hosts: { name: string; acsMode: "captured" | "boot"; groupsBefore: number; groupsAfter: number; changes: GroupChange[] }[];
+  /** distinct machine × boot combinations predicted */
+  predictions: number;
+}
+
+interface BootRow {
+  name: string;
+  machine_hash: string;
+  osrelease: string | null;
+  cmdline: string | null;
+  partition: string;
+}
+
+/** below this many machines, worker threads cost more than they save */
+const WHATIF_PARALLEL_FROM = 32;
+
+/**
+ * `fleet whatif`: every host's groups under the change, recomputed from its
+ * stored machine tree (whatif-machine.ts): hosts that share a machine and
+ * a boot are computed once, machines spread over worker threads.
+ */
+export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = availableParallelism()): Promise<WhatIfJson> {
+  const boots = await db.query<BootRow>(SELECT_HOST_BOOTS);
+  const machines = new Map<string, { boots: Boot[]; index: Map<string, number> }>();
+  const place = new Map<string, [string, number]>();
+  for (const b of boots) {
+    let m = machines.get(b.machine_hash);
+    if (!m) machines.set(b.machine_hash, (m = { boots: [], index: new Map() }));
+    const key = `${b.osrelease ?? ""}\n${b.cmdline ?? ""}`;
+    let i = m.index.get(key);
+    if (i === undefined) {
+      m.index.set(key, (i = m.boots.length));
+      m.boots.push({ osrelease: b.osrelease, cmdline: b.cmdline, partition: b.partition });
+    }
+    place.set(b.name, [b.machine_hash, i]);
+  }
+  const tasks: MachineTask[] = [];
+  for (const r of await db.query<{ hash: string; tree: Uint8Array }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
+    tasks.push({ hash: r.hash, tree: new Uint8Array(r.tree), boots: machines.get(r.hash)!.boots });
+  }
+  const done = tasks.length >= WHATIF_PARALLEL_FROM && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
+  const results = new Map(tasks.map((t, i) => [t.hash, done[i]!.results]));
+  const hosts: WhatIfJson["hosts"] = [];
+  for (const b of boots) {
+    const [hash, i] = place.get(b.name)!;
+    const r = results.get(hash)![i]!;
+    if (r) hosts.push({ name: b.name, ...r });
+  }
+  return {
+    change: { kernel: change.options.kernel ? formatKernel(change.options.kernel) : null, cmdline: change.cmdline ?? null },
+    fleetHosts: boots.length,
+    hosts,
+    predictions: done.reduce((n, d) => n + d.predictions, 0),
+  };
+}
+
+async function inWorkers(tasks: readonly MachineTask[], options: PredictOptions, jobs: number): Promise<ReturnType<typeof whatIfMachine>[]> {
+  const out: ReturnType<typeof whatIfMachine>[] = new Array(tasks.length);
+  await runPool<MachineTask, ReturnType<typeof whatIfMachine>>(workerFile("whatif-worker"), { options }, tasks, jobs, (id, r) => {
+    out[id] = r;
+  });
+  return out;
+}
+
+export interface RiskJson {
+  host: string;
+  kind: string;
+  bdf: string | null;
+  text: string;
+}
+
+/** `fleet risks` */
+export async function fleetRisks(db: Queryable): Promise<RiskJson[]> {
+  return db.query<RiskJson>(SELECT_RISKS);
+}
+
+type BoardRow = {
+  vendor: string | null;
+  board: string | null;
+  bios_version: string | null;
+  kernel: string;
+  hosts: number;
+  layouts: number;
+  iommu: string;
+  override_hosts: number;
+  min_groups: number;
+  max_groups: number;
+} & { [K in `${DeviceKind}_${"count" | "alone"}`]: number };
+
+export interface BoardJson {
+  vendor: string | null;
+  board: string | null;
+  biosVersion: string | null;
+  kernel: string;
+  hosts: number;
+  /** distinct group layouts among these hosts */
+  layouts: number;
+  iommu: string[];
+  overrideHosts: number;
+  groups: { min: number; max: number };
+  devices: Record<DeviceKind, { count: number; alone: number }>;
+  /** the same board isolates differently on another BIOS version or kernel */
+  differs: boolean;
+}
+
+/** `fleet boards`: per board × BIOS version × kernel */
+export async function fleetBoards(db: Queryable): Promise<BoardJson[]> {
+  const rows = (await db.query<BoardRow>(SELECT_BOARDS)).map((r) => ({
+    vendor: r.vendor,
+    board: r.board,
+    biosVersion: r.bios_version,
+    kernel: r.kernel,
+    hosts: r.hosts,
+    layouts: r.layouts,
+    iommu: r.iommu.split(","),
+    overrideHosts: r.override_hosts,
+    groups: { min: r.min_groups, max: r.max_groups },
+    devices: Object.fromEntries(DEVICE_KINDS.map((k) => [k.name, { count: r[`${k.name}_count`], alone: r[`${k.name}_alone`] }])) as BoardJson["devices"],
+    differs: false,
+  }));
+  // isolation per board model: the share of each kind's devices alone, and the override
+  const signature = (b: BoardJson): string =>
+    [...DEVICE_KINDS.map((k) => (b.devices[k.name].count === 0 ? "-" : (b.devices[k.name].alone / b.devices[k.name].count).toFixed(3))), b.overrideHosts > 0].join("/");
+  const byBoard = new Map<string, Set<string>>();
+  const key = (b: BoardJson): string => `${b.vendor ?? ""}\n${b.board ?? ""}`;
+  for (const b of rows) byBoard.set(key(b), (byBoard.get(key(b)) ?? new Set()).add(signature(b)));
+  for (const b of rows) b.differs = byBoard.get(key(b))!.size > 1;
+  return rows;
+}
