@@ -21,6 +21,11 @@ export const LIMITS = {
     /** alias expansions (a YAML "billion laughs" stops here) */
     aliases: 100,
   },
+  /** pasted kernel fault lines (a dmesg excerpt, or a whole dmesg) */
+  fault: {
+    bytes: 4 * MiB,
+    lineLength: 64 * KiB,
+  },
   /** pasted lspci output */
   lspci: {
     bytes: 64 * MiB,
@@ -127,6 +132,13 @@ export function yamlLimitProblem(text: string): LimitProblem | undefined {
     start = end + 1;
   }
   return undefined;
+}
+
+/** checks pasted fault lines against LIMITS.fault */
+export function faultLimitProblem(text: string): LimitProblem | undefined {
+  const L = LIMITS.fault;
+  if (text.length > L.bytes) return { line: 1, message: `larger than ${size(L.bytes)}; paste the fault lines, or a dmesg excerpt around them` };
+  return longLine(text, L.lineLength);
 }
 
 /** checks pasted lspci text against LIMITS.lspci */

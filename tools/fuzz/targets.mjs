@@ -10,7 +10,7 @@ import { Rng, byteMutations, mutate, textMutations, toBytes, toText, yamlMutatio
 
 const dist = (p) => import(join(REPO, "dist", p));
 
-const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, simulation, excerptMod, errors, cliErrors, lspciMessages, synth, faults, faultJson, faultCmd] = await Promise.all([
+const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, simulation, excerptMod, errors, cliErrors, lspciMessages, synth, faults, faultJson, faultCmd, limits] = await Promise.all([
   dist("core/index.js"),
   dist("core/acpi/index.js"),
   dist("core/switchtec/index.js"),
@@ -28,6 +28,7 @@ const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, sim
   dist("core/faults/parse.js"),
   dist("core/faults/to-json.js"),
   dist("cli/commands/fault.js"),
+  dist("core/limits.js"),
 ]);
 
 /** a reader's answer that breaks the contract */
@@ -244,7 +245,13 @@ export const TARGETS = {
       return rng.chance(0.05) ? base : mutate(rng, base, [byteMutations, textMutations], faultSeeds).bytes;
     },
     check(bytes) {
-      const parsed = faults.parseFaultLog(toText(bytes));
+      const text = toText(bytes);
+      const limit = limits.faultLimitProblem(text);
+      if (limit) {
+        checkErrorLine(`stdin:${limit.line}: ${limit.message}`, "stdin");
+        return "error";
+      }
+      const parsed = faults.parseFaultLog(text);
       if (parsed.faults.length === 0) {
         checkErrorLine(faultCmd.noFaultError("stdin", parsed).message, "stdin");
         return "error";

@@ -1,4 +1,5 @@
 import { excerpt } from "../../core/excerpt.js";
+import { faultLimitProblem } from "../../core/limits.js";
 import { parseFaultLog } from "../../core/faults/parse.js";
 import type { FaultLogParse } from "../../core/faults/parse.js";
 import { faultsToJson } from "../../core/faults/to-json.js";
@@ -40,6 +41,8 @@ export function noFaultError(where: string, parsed: FaultLogParse): InputError {
 export async function fault(opts: FaultOptions, io: Output): Promise<number> {
   const where = opts.lines === "-" ? "stdin" : "the fault argument";
   const text = opts.lines === "-" ? await (opts.stdin ?? readStdin)() : opts.lines;
+  const limit = faultLimitProblem(text);
+  if (limit) throw new InputError(`${where}:${limit.line}: ${limit.message}`);
   const parsed = parseFaultLog(text);
   if (parsed.faults.length === 0) throw noFaultError(where, parsed);
   const { snapshot, label } = await loadSource(opts.source);
