@@ -86,12 +86,14 @@ arith64=0
 [ "$((2147483647 * 4))" = 8589934588 ] && arith64=1
 
 # copy_file REL: copies ROOT/REL into the stage; absent is silent, unreadable warns
+# (one cat per file: forks are what a capture's time goes to under emulation)
 copy_file() {
   [ -e "$root/$1" ] || return 1
-  if cat "$root/$1" >"$work/part" 2>/dev/null; then
-    mkdir -p "$stage/${1%/*}" && mv "$work/part" "$stage/$1"
+  [ -d "$stage/${1%/*}" ] || mkdir -p "$stage/${1%/*}"
+  if cat "$root/$1" >"$stage/$1" 2>/dev/null; then
+    :
   else
-    rm -f "$work/part"
+    rm -f "$stage/$1"
     warn "unreadable, skipped: $1"
     unreadable=$((unreadable + 1))
     return 1
@@ -102,7 +104,8 @@ copy_file() {
 copy_link() {
   [ -L "$root/$1" ] || return 1
   copy_link_target=$(readlink "$root/$1") || { warn "unreadable link, skipped: $1"; return 1; }
-  mkdir -p "$stage/${1%/*}" && ln -s "$copy_link_target" "$stage/$1"
+  [ -d "$stage/${1%/*}" ] || mkdir -p "$stage/${1%/*}"
+  ln -s "$copy_link_target" "$stage/$1"
 }
 
 # u8s FILE OFFSET COUNT: the bytes as decimal numbers (fewer past the end);
@@ -337,6 +340,12 @@ for link in "$devices"/*; do
   for f in driver iommu_group; do
     copy_link "$rel/$f"
   done
+  # the bound driver's module (load order: proc/modules); once per driver
+  if [ -L "$stage/$rel/driver" ]; then
+    drv=$(readlink "$stage/$rel/driver")
+    drv=${drv##*/}
+    [ -L "$stage/sys/bus/pci/drivers/$drv/module" ] || copy_link "sys/bus/pci/drivers/$drv/module"
+  fi
   if [ -f "$stage/$rel/config" ]; then
     [ $(($(wc -c <"$stage/$rel/config"))) -ge 256 ] || truncated=$((truncated + 1))
     [ "$redact" = 0 ] || zero_dsn "$stage/$rel/config"
@@ -368,6 +377,14 @@ if [ -d "$root/sys/kernel/iommu_groups" ]; then
   done
 fi
 
+# IOMMU instances: links only (their targets live in sys/devices, outside the subset)
+if [ -d "$root/sys/class/iommu" ]; then
+  mkdir -p "$stage/sys/class/iommu"
+  for inst in "$root"/sys/class/iommu/*; do
+    [ -L "$inst" ] || continue
+    copy_link "sys/class/iommu/${inst##*/}"
+  done
+fi
 # each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel scans
 # root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
 for rootbus in "$root"/sys/devices/pci[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]; do
@@ -382,14 +399,24 @@ for rootbus in "$root"/sys/devices/pci[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][
 done
 
 tables=""
-for t in DMAR IVRS; do
+for t in DMAR IVRS IORT; do
   copy_file "sys/firmware/acpi/tables/$t" && tables="$tables $t"
 done
-# never the host name unless asked for (kernel/version and Ubuntu's version_signature name the upstream release)
+# the device tree's root compatible: a machine booted from a device tree
+devicetree=0
+copy_file sys/firmware/devicetree/base/compatible && devicetree=1
+# never the host name unless asked for (kernel/version and Ubuntu's version_signature name the
+# upstream release; modules gives the module load order)
 copy_file proc/cmdline
 copy_file proc/sys/kernel/osrelease
 copy_file proc/sys/kernel/version
 copy_file proc/version_signature
+copy_file proc/modules
+# the architecture; on the live host, uname -m when the kernel lacks the file
+if ! copy_file proc/sys/kernel/arch && [ -z "$root" ]; then
+  arch=$(uname -m 2>/dev/null) && [ -n "$arch" ] &&
+    mkdir -p "$stage/proc/sys/kernel" && echo "$arch" >"$stage/proc/sys/kernel/arch"
+fi
 # the machine's make and firmware (DMI_FIELDS in src/core/fleet/identity.ts); never serials or UUIDs
 for f in sys_vendor product_name board_vendor board_name bios_vendor bios_version bios_date; do
   copy_file "sys/class/dmi/id/$f"
@@ -409,6 +436,7 @@ else
 fi
 
 if [ -n "$tables" ]; then tables="ACPI$tables"; else tables="no IOMMU ACPI table"; fi
+[ "$devicetree" = 0 ] || tables="$tables, device tree"
 echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU group"), $tables into $out"
 [ "$truncated" -eq 0 ] ||
   warn "note: config space shorter than 256 bytes on $(plural "$truncated" function); not root? run as root for capabilities (ACS, PCIe)"

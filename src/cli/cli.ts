@@ -11,7 +11,10 @@ function predictionOptions(cmd: Command, withAcs = true): Command {
     .option("--kernel <version>", "kernel release to model (default: the source's, else 6.1)")
     .option("--cmdline <text>", "kernel command line to model (default: the source's /proc/cmdline)")
     .option("--boot", "model ACS control as the kernel enables it at boot instead of the captured values")
-    .option("--hotplug", "model Switchtec NT functions as hot-added: their proxy aliases are programmed but do not change groups");
+    .option("--hotplug", "model Switchtec NT functions as hot-added: their proxy aliases are programmed but do not change groups")
+    .option("--arch <arch>", "x86 or arm64 (default: the source's; arm64 groups form at driver probe)")
+    .option("--firmware <kind>", "arm64: acpi (IORT: ACS requested before the scan) or devicetree (after it); default: the source's, else acpi")
+    .option("--bind <bdf=driver>", "arm64 what if: a driver probes this function (it gets a group, after the functions already bound) (repeatable)", collect);
   if (withAcs) cmd.option("--acs <bdf=+FLAGS>", "what if: set or clear ACS bits, e.g. 0000:00:1c.0=+RR+CR (repeatable)", collect);
   return cmd;
 }
@@ -263,6 +266,18 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     .action(async (source: string | undefined, o: { output?: string }) => {
       const { labels } = await import("./commands/labels.js");
       setCode(await labels({ source, output: o.output }, io));
+    });
+
+  program
+    .command("serve")
+    .description("the web page on 127.0.0.1 with SOURCE preloaded (read-only); prints the URL")
+    .argument(sourceArg, "a capture (.tar.gz), a sysfs folder, lspci output or a design; default: this host")
+    .option("--port <n>", "port to listen on (0: any free port)", "8765")
+    .option("--host <addr>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
+    .option("--allow-remote", "allow a non-loopback --host (prints a warning)")
+    .action(async (source: string | undefined, o: { port?: string; host?: string; allowRemote?: boolean }) => {
+      const { serve } = await import("./commands/serve.js");
+      setCode(await serve({ ...o, source }, io));
     });
 
   program

@@ -11,6 +11,17 @@ export interface PredictFlags {
   boot?: boolean | undefined;
   acs?: string[] | undefined;
   hotplug?: boolean | undefined;
+  arch?: string | undefined;
+  firmware?: string | undefined;
+  bind?: string[] | undefined;
+}
+
+/** `--bind BDF=DRIVER` */
+export function parseBind(text: string): [string, string] {
+  const m = /^([^=]+)=([A-Za-z0-9_.-]+)$/.exec(text.trim());
+  const bdf = m ? normalizeBdf(m[1]!) : undefined;
+  if (!m || !bdf) throw new UsageError(`--bind '${text}': expected BDF=DRIVER, e.g. 0000:01:00.0=vfio-pci`);
+  return [bdf, m[2]!];
 }
 
 export function parseAcsEdit(text: string): AcsEdit {
@@ -34,8 +45,15 @@ export function predictOptions(flags: PredictFlags): PredictOptions {
     kernel = parseKernelVersion(flags.kernel);
     if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.12.118, 6.1 or 5.10`);
   }
+  if (flags.arch !== undefined && flags.arch !== "x86" && flags.arch !== "arm64") throw new UsageError(`--arch '${flags.arch}': expected x86 or arm64`);
+  if (flags.firmware !== undefined && flags.firmware !== "acpi" && flags.firmware !== "devicetree") {
+    throw new UsageError(`--firmware '${flags.firmware}': expected acpi or devicetree`);
+  }
   return {
     kernel,
+    ...(flags.arch !== undefined && { arch: flags.arch }),
+    ...(flags.firmware !== undefined && { firmware: flags.firmware }),
+    ...(flags.bind !== undefined && { binds: new Map(flags.bind.map(parseBind)) }),
     cmdline: flags.cmdline,
     acsMode: flags.boot ? "boot" : undefined,
     acsEdits: (flags.acs ?? []).map(parseAcsEdit),

@@ -5,6 +5,7 @@
 import type { AcsReason, AcsVerdict } from "./iommu/acs.js";
 import type { DmaAlias } from "./iommu/dma-alias.js";
 import type { GroupStep } from "./iommu/groups.js";
+import type { UngroupedReason } from "./iommu/units.js";
 import type { NoSplit } from "./iommu/whatif.js";
 import type { LayoutInference } from "./iommu/units.js";
 import type { ConfigIssue, TopologyIssue } from "./issues.js";
@@ -122,6 +123,24 @@ export function formatAlias(a: DmaAlias): string {
   }
 }
 
+const UNGROUPED_TEXT: Record<UngroupedReason, string> = {
+  "not-covered": "no IOMMU unit covers it",
+  "iommu-itself": "it is the IOMMU's own function",
+  "iommu-off": "the IOMMU is off",
+  "no-driver": "no driver probes it, and arm64 Linux sets a function up for the SMMU only when a driver probes it",
+  "stream-conflict": "the SMMUv3 driver refused it (a StreamID of its DMA is already held)",
+};
+
+/** why a function has no IOMMU group, as a clause */
+export const formatUngroupedReason = (reason: UngroupedReason): string => UNGROUPED_TEXT[reason];
+
+const PROBE_PHASE_TEXT = {
+  scan: "the built-in port driver's ID table matches its class, so its probe ran while the bus was added, before any module",
+  modules: "its driver probed it after the scan",
+  vfs: "a VF, added when SR-IOV was enabled after the drivers loaded; with sriov_drivers_autoprobe a driver probe was attempted on it then (one that fails keeps the group)",
+  add: "this kernel sets every function up when it is added (≈6.15), in scan order",
+} as const;
+
 /** one explanation line per group step */
 export function formatStep(step: GroupStep): string {
   switch (step.code) {
@@ -144,11 +163,20 @@ export function formatStep(step: GroupStep): string {
         ? `new group ${step.group}; not isolated from the other functions of its slot (${formatAcsReason(step.verdict)}), so they join it`
         : `isolated: new group ${step.group}`;
     case "no-iommu":
-      return {
-        "not-covered": "no IOMMU unit covers it: no group",
-        "iommu-itself": "it is the IOMMU's own function: no group",
-        "iommu-off": "the IOMMU is off: no groups at all",
-      }[step.reason];
+      if (step.reason === "iommu-off") return "the IOMMU is off: no groups at all";
+      if (step.refusal) {
+        const r = step.refusal;
+        const sid = `StreamID 0x${r.sid.toString(16)} on ${r.unit}`;
+        return r.heldBy !== undefined
+          ? `${sid}, one of its DMA aliases, already belongs to ${r.heldBy}: the SMMUv3 driver refuses a second master ("stream already in tree"), so it has no group though its driver binds`
+          : `its alias walk gives ${sid} twice and this kernel's SMMUv3 driver refuses the duplicate ("stream already in tree"), so it has no group though its driver binds`;
+      }
+      return `${UNGROUPED_TEXT[step.reason]}: no group`;
+    case "arm-probe": {
+      const by = step.driver ? `${step.driver}: ` : "";
+      const order = step.phase === "modules" && step.orderFrom === "assumed" ? " (module load order assumed: a module loads when the first function it drives is found)" : "";
+      return `${by}${PROBE_PHASE_TEXT[step.phase]}${order}; the SMMU set it up then`;
+    }
   }
 }
 
@@ -162,6 +190,18 @@ export function formatNoSplit(n: NoSplit): string {
     case "no-parameter":
       return "none of the ACS override variants we model makes this group smaller";
   }
+}
+
+/** the caveat of a split that only an override makes */
+export function formatSplitCaveat(stillReachable: readonly string[]): string {
+  return stillReachable.length
+    ? `but it only tells the kernel to assume isolation: ${stillReachable.join(", ")} can still reach it peer to peer without passing the IOMMU`
+    : "but it only tells the kernel to assume isolation the hardware does not enforce";
+}
+
+/** a group that rests on ACS a short dump did not show */
+export function formatUnknownAcsDependency(bdfs: readonly string[]): string {
+  return `depends on unknown ACS of ${bdfs.join(", ")}: capture as root to be sure`;
 }
 
 /** what a layout inferred from the platform without an ACPI table (each is said in the output) */

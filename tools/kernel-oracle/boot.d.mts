@@ -25,6 +25,6 @@ export interface BootResult {
 
 export declare function bootTopology(
   topology: Topology,
-  o: { kernel: string; initrd: string; workDir: string; timeoutMs?: number; qemu?: string },
+  o: { kernel: string; initrd: string; workDir: string; timeoutMs?: number; qemu?: string; argsFor?: (consoleLog: string) => string[] },
 ): Promise<BootResult>;
 export declare function shellQuote(argv: string[]): string;

@@ -147,14 +147,14 @@ export function writeInitramfs(dir, captureScript) {
 /**
  * Boots `topology` once and returns the capture.
  * @param {Topology} topology
- * @param {{kernel: string, initrd: string, workDir: string, timeoutMs?: number, qemu?: string}} o
+ * @param {{kernel: string, initrd: string, workDir: string, timeoutMs?: number, qemu?: string, argsFor?: (consoleLog: string) => string[]}} o
  * @returns {Promise<BootResult>}
  */
 export function bootTopology(topology, o) {
   mkdirSync(o.workDir, { recursive: true });
   const consoleLog = join(o.workDir, "console.log");
   writeFileSync(consoleLog, "");
-  const args = qemuArgs(topology, { kernel: o.kernel, initrd: o.initrd, consoleLog });
+  const args = o.argsFor ? o.argsFor(consoleLog) : qemuArgs(topology, { kernel: o.kernel, initrd: o.initrd, consoleLog });
   writeFileSync(join(o.workDir, "qemu.sh"), `${shellQuote([o.qemu ?? QEMU, ...args])}\n`);
   const started = Date.now();
   return new Promise((resolve) => {

@@ -43,6 +43,7 @@ which cases (default: the seeds of tools/kernel-oracle/seeds.txt, or the first -
 what to do:
   --capture-only DIR   save NAME.topology.json + NAME.sysfs.tar.gz in DIR, run no diff
   --dry-run            print the topologies and QEMU command lines, boot nothing
+  --arch arm64         Debian's arm64 kernels under qemu-system-aarch64 instead (--arch arm64 --help)
 which kernel:
   --kernel 6.1|6.12    the Debian kernel series to boot (default 6.1): the newest
                        vmlinuz-<series>.* in --kernel-dir; 6.1 is linux-image-amd64,
@@ -71,6 +72,18 @@ how:
  */
 
 async function main() {
+  // --arch arm64: Debian's arm64 kernels under qemu-system-aarch64 (arm64-run.mjs); --arch x86: this command
+  const argv = process.argv.slice(2);
+  const archAt = argv.findIndex((a) => a === "--arch" || a.startsWith("--arch="));
+  const arch = archAt < 0 ? "x86" : argv[archAt].includes("=") ? argv[archAt].slice(7) : argv[archAt + 1];
+  if (arch === "arm64") return (await import("./arm64-run.mjs")).runArm64(argv);
+  if (archAt >= 0) {
+    if (arch !== "x86") {
+      console.error(`test:kernel: --arch must be x86 or arm64, got ${arch}`);
+      return 2;
+    }
+    process.argv.splice(2 + archAt, argv[archAt].includes("=") ? 1 : 2);
+  }
   /** @type {ReturnType<typeof parseOptions>} */
   let opt;
   try {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { listDir, type FileTree } from "../../core/fs/file-tree.js";
 import { writeArchive } from "../sysfs/archive.js";
-import { ACPI_TABLES_DIR, collectSysfs, IOMMU_ACPI_TABLES, IOMMU_GROUPS_DIR, PCI_DEVICES_DIR, type CollectOptions } from "../sysfs/collect.js";
+import { ACPI_TABLES_DIR, collectSysfs, DT_COMPATIBLE, IOMMU_ACPI_TABLES, IOMMU_GROUPS_DIR, PCI_DEVICES_DIR, type CollectOptions } from "../sysfs/collect.js";
 import { OutputError } from "../sysfs/errors.js";
 import { describeNotes } from "../sysfs/notes.js";
 
@@ -31,11 +31,11 @@ function plural(n: number, word: string): string {
 }
 
 /** what a capture holds, for the summary line */
-export function countCapture(tree: FileTree): { functions: number; groups: number; tables: string[] } {
+export function countCapture(tree: FileTree): { functions: number; groups: number; tables: string[]; deviceTree: boolean } {
   const functions = listDir(tree, PCI_DEVICES_DIR).filter((n) => tree.get(`${PCI_DEVICES_DIR}/${n}`)?.kind === "symlink");
   const groups = listDir(tree, IOMMU_GROUPS_DIR).filter((n) => tree.get(`${IOMMU_GROUPS_DIR}/${n}`)?.kind === "dir");
   const tables = IOMMU_ACPI_TABLES.filter((t) => tree.get(`${ACPI_TABLES_DIR}/${t}`)?.kind === "file");
-  return { functions: functions.length, groups: groups.length, tables };
+  return { functions: functions.length, groups: groups.length, tables, deviceTree: tree.get(DT_COMPATIBLE)?.kind === "file" };
 }
 
 /**
@@ -62,7 +62,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
     log(err.message);
     return 1;
   }
-  const tables = counts.tables.length > 0 ? `ACPI ${counts.tables.join(", ")}` : "no IOMMU ACPI table";
+  const tables = `${counts.tables.length > 0 ? `ACPI ${counts.tables.join(", ")}` : "no IOMMU ACPI table"}${counts.deviceTree ? ", device tree" : ""}`;
   log(`captured ${plural(counts.functions, "PCI function")}, ${plural(counts.groups, "IOMMU group")}, ${tables} into ${output}`);
   for (const line of describeNotes(notes)) log(`note: ${line}`);
   return 0;

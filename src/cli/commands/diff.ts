@@ -29,7 +29,9 @@ export async function diff(opts: DiffOptions, io: Output): Promise<number> {
   }
   const s = style(io.color);
   const lines: string[] = [];
-  if (data.identical) lines.push(s.green(`identical: ${p.groups.groups.length} groups, membership and numbers as the kernel decided`));
+  if (data.identical && !d.numbersEqual) {
+    lines.push(s.green(`identical membership: ${p.groups.groups.length} groups as the kernel decided; numbers rest on an assumed probe order and differ:`));
+  } else if (data.identical) lines.push(s.green(`identical: ${p.groups.groups.length} groups, membership and numbers as the kernel decided`));
   else lines.push(s.red(`different: membership ${d.membershipEqual ? "equal" : "differs"}, numbers ${d.numbersEqual ? "equal" : "differ"}`));
   for (const x of d.differences) {
     switch (x.kind) {

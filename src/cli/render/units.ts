@@ -1,4 +1,4 @@
-import type { AmdUnitJson, IntelUnitJson, ScopeJson, UnitsJson } from "../../core/program/units-json.js";
+import type { AmdUnitJson, IntelUnitJson, ScopeJson, SmmuUnitJson, UnitsJson } from "../../core/program/units-json.js";
 import type { Style } from "./text.js";
 
 const h2 = (n: number): string => n.toString(16).padStart(2, "0");
@@ -46,12 +46,34 @@ function amdUnit(u: AmdUnitJson, s: Style): string[] {
   return [...lines, ...coverage(u.functions, s)];
 }
 
+function smmuUnit(u: SmmuUnitJson, s: Style): string[] {
+  const head =
+    u.model === "assumed"
+      ? [s.bold(u.name), s.dim("no IORT table: StreamID = requester ID assumed (the usual iommu-map or IORT mapping; a device tree's map is not captured)")]
+      : [s.bold(u.name), `IORT ${u.model === "smmuv3" ? "SMMUv3" : "SMMUv1/v2"} node at 0x${(u.offset ?? 0).toString(16)}`, `base ${u.base}`];
+  const lines = [head.join("  ")];
+  for (const rc of u.rootComplexes) {
+    const where = rc.offset === null ? "" : s.dim(` (root complex node at 0x${rc.offset.toString(16)})`);
+    lines.push(`  root complex, segment ${h4(rc.segment)}${where}`);
+    for (const r of rc.ranges) lines.push(`    requester IDs ${r.rids.start}-${r.rids.end} → StreamIDs ${r.streamIds.start}-${r.streamIds.end}`);
+  }
+  for (const r of u.rmrs) {
+    const ranges = r.ranges.map((x) => `${x.base}-${x.limit}`).join(", ");
+    lines.push(`  RMR at 0x${r.offset.toString(16)}: StreamIDs ${r.streamIds.start}-${r.streamIds.end} keep ${ranges} mapped 1:1${r.remapPermitted ? " (remapping permitted: relaxable)" : ""}`);
+  }
+  if (u.streams.length === 0) return [...lines, s.dim("  covers no function")];
+  lines.push(`  covers ${u.streams.length} function${u.streams.length === 1 ? "" : "s"} (probe order), requester ID → StreamID:`);
+  for (const st of u.streams) lines.push(`    ${st.bdf}  ${st.streamIds.map((x) => `${x.rid} → ${x.streamId}${x.cause === "own" ? "" : s.dim(` (${x.cause})`)}`).join(", ")}`);
+  return lines;
+}
+
 /** the units, their scopes and coverage, the uncovered functions and the table issues */
 export function renderUnits(data: UnitsJson, s: Style): string[] {
   const lines: string[] = [s.dim(`kernel ${data.kernel.version} (${data.kernel.from}), IOMMU ${data.iommu}${data.iommuOff ? ", turned off on the command line" : ""}: ${data.units.length} unit${data.units.length === 1 ? "" : "s"} in the kernel's order`)];
   for (const u of data.units) {
     if (u.kind === "intel") lines.push(...intelUnit(u, s));
     else if (u.kind === "amd") lines.push(...amdUnit(u, s));
+    else if (u.kind === "smmu") lines.push(...smmuUnit(u, s));
     else lines.push(`${s.bold(u.name)}  ${s.dim("assumed: the source has no DMAR or IVRS table")}`, ...coverage(u.functions, s));
   }
   if (data.uncovered.length > 0) {

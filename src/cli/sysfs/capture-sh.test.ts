@@ -57,7 +57,7 @@ async function fakeRoot(opts: FakeSysfsOptions = {}): Promise<string> {
 
 describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : " (skipped: busybox is not installed)"}`, () => {
   it("writes the same tree as collectSysfs: paths, bytes and link targets", async () => {
-    const root = await fakeRoot({ deep: true });
+    const root = await fakeRoot({ deep: true, platform: true });
     const out = path.join(tmp, "sh.tar.gz");
     const r = runScript(["--root", root, "-o", out]);
     expect(r.stderr).toBe("");
@@ -67,6 +67,21 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
     const fromSh = await readSource(out);
     const fromTs = (await collectSysfs(root, { readRegisters: true })).tree;
     expect(treeListing(fromSh)).toEqual(treeListing(fromTs));
+  });
+
+  it("records a device-tree arm64 machine like collectSysfs: devicetree compatible, SMMU instance link, arch, no ACPI table", async () => {
+    const root = await fakeRoot({ deviceTree: true });
+    const out = path.join(tmp, "dt.tar.gz");
+    const r = runScript(["--root", root, "-o", out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^captured 4 PCI functions, 3 IOMMU groups, no IOMMU ACPI table, device tree into /);
+    const fromSh = await readSource(out);
+    const fromTs = (await collectSysfs(root, { readRegisters: true })).tree;
+    expect(treeListing(fromSh)).toEqual(treeListing(fromTs));
+    expect(treeListing(fromSh)).toContain("sys/class/iommu/smmu3.0x0000000009050000 -> ../../devices/platform/9050000.smmuv3/iommu/smmu3.0x0000000009050000");
+    const snap = snapshotFromSysfs(fromSh);
+    expect(snap.platform).toMatchObject({ arch: "aarch64", firmware: "devicetree", iommus: ["smmu3.0x0000000009050000"], modules: ["e1000e", "nvme"] });
+    expect(snap.platform?.driverModules).toEqual(new Map([["e1000e", "e1000e"]]));
   });
 
   it("--hostname records the host name, and the DMI identity, in the same tree as collectSysfs", async () => {

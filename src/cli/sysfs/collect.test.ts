@@ -25,7 +25,7 @@ const NIC = `${ROOT_PORT}/0000:01:00.0`;
 
 describe("collectSysfs", () => {
   it("records the functions, links, groups, DMAR and proc files, nothing else", async () => {
-    await makeFakeSysfs(tmp);
+    await makeFakeSysfs(tmp, { platform: true });
     const { tree, notes } = await collectSysfs(tmp, { readRegisters: true });
 
     expect(notes).toEqual([]);
@@ -52,8 +52,11 @@ describe("collectSysfs", () => {
     }
 
     const keys = [...tree.keys()];
-    // left out: host name, unrelated proc/sys files, power/, uevent, drivers/, group type, other ACPI tables
-    for (const key of keys) {
+    // left out: host name, unrelated proc/sys files, power/, uevent, drivers/ (but a bound driver's module link), group type, other ACPI tables
+    expect(tree.get("sys/bus/pci/drivers/e1000e/module")).toEqual({ kind: "symlink", target: "../../../../module/e1000e" });
+    expect(tree.get("sys/class/iommu/dmar0")).toEqual({ kind: "symlink", target: "../../devices/virtual/iommu/dmar0" });
+    expect(tree.get("proc/sys/kernel/arch")?.kind).toBe("file");
+    for (const key of keys.filter((k) => k !== "sys/bus/pci/drivers/e1000e/module" && !/^sys\/bus\/pci\/drivers(\/e1000e)?$/.test(k))) {
       expect(key).not.toMatch(/hostname|cpuinfo|\/power|uevent|drivers\/|\/type$|APIC/);
     }
     for (const [key, entry] of tree) {

@@ -1,4 +1,5 @@
 import { lstat, open, readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { machine } from "node:os";
 import path from "node:path";
 import { DMI_DIR, DMI_FIELDS, HOSTNAME_PATH } from "../../core/fleet/identity.js";
 import { asciiText, dirname, type FileTree, type FileTreeEntry } from "../../core/fs/file-tree.js";
@@ -12,9 +13,15 @@ import { zeroDeviceSerial } from "./redact.js";
 export const PCI_DEVICES_DIR = "sys/bus/pci/devices";
 /** one folder per IOMMU group, each with a devices/ folder of links */
 export const IOMMU_GROUPS_DIR = "sys/kernel/iommu_groups";
-/** the IOMMU ACPI tables (Intel VT-d, AMD-Vi) */
-export const IOMMU_ACPI_TABLES = ["DMAR", "IVRS"] as const;
+/** the IOMMU ACPI tables (Intel VT-d, AMD-Vi, Arm SMMU) */
+export const IOMMU_ACPI_TABLES = ["DMAR", "IVRS", "IORT"] as const;
 export const ACPI_TABLES_DIR = "sys/firmware/acpi/tables";
+/** one link per IOMMU instance the kernel registered (dmar0, ivhd0, smmu3.0x…) */
+export const IOMMU_CLASS_DIR = "sys/class/iommu";
+/** the root node's compatible strings: present on a machine booted from a device tree */
+export const DT_COMPATIBLE = "sys/firmware/devicetree/base/compatible";
+/** the machine's architecture, as `uname -m` prints it */
+export const ARCH_FILE = "proc/sys/kernel/arch";
 
 /** per-function regular files; absent ones are skipped silently */
 const FUNCTION_FILES = [
@@ -35,9 +42,12 @@ const FUNCTION_LINKS = ["driver", "iommu_group"] as const;
 /**
  * never the host name unless asked for: only these proc files (kernel/version
  * and Ubuntu's version_signature name the upstream release behind an
- * ABI-named osrelease such as 6.1.0-37-amd64)
+ * ABI-named osrelease such as 6.1.0-37-amd64; modules gives the module
+ * load order)
  */
-const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature"] as const;
+const PROC_FILES = ["proc/cmdline", "proc/sys/kernel/osrelease", "proc/sys/kernel/version", "proc/version_signature", "proc/modules"] as const;
+/** where a bound driver's module link lives (absent for built-in drivers) */
+export const PCI_DRIVERS_DIR = "sys/bus/pci/drivers";
 
 const SYS_DEVICES_DIR = "sys/devices";
 /** `pciDDDD:BB`: a root bus's device folder */
@@ -93,11 +103,15 @@ export interface CollectOptions {
  * Reads the sysfs/procfs subset iommu-atlas needs from `root` (the folder
  * holding `sys/` and `proc/`; `/` for the live host) into a FileTree:
  * every function behind `sys/bus/pci/devices` (its files and `driver` /
- * `iommu_group` links), the IOMMU group links, the DMAR/IVRS ACPI tables,
- * each root bus's `firmware_node` link with its `hid`, `uid` and `path`,
- * the proc files of PROC_FILES, the DMI identity files (DMI_FIELDS: make,
- * board and firmware; no serials), the host name only with `hostname`, and
- * for Switchtec NT
+ * `iommu_group` links), the IOMMU group links, the IOMMU instance links
+ * under `sys/class/iommu`, the DMAR/IVRS/IORT ACPI tables, the device
+ * tree's root `compatible` (a device-tree machine), each bound driver's
+ * `module` link, each root bus's `firmware_node` link with its `hid`, `uid`
+ * and `path`, the proc files of PROC_FILES, the architecture
+ * (`proc/sys/kernel/arch`; on the live host, when the kernel lacks that
+ * file, `uname -m` under the same name), the DMI identity files
+ * (DMI_FIELDS: make, board and firmware; no serials), the host name only
+ * with `hostname`, and for Switchtec NT
  * endpoints a `resource0.excerpt` of the BAR0 registers the DMA-alias quirk
  * reads (root only; from resource0, else from `dev/mem` below `root`: see
  * ntb-registers.ts). Symlinks stay symlinks with
@@ -229,6 +243,12 @@ export async function collectSysfs(
       }
     }
     for (const name of FUNCTION_LINKS) await addLink(`${devRel}/${name}`);
+    // the bound driver's module (load order: proc/modules); once per driver
+    const driver = tree.get(`${devRel}/driver`);
+    if (driver?.kind === "symlink") {
+      const name = path.posix.basename(driver.target);
+      if (!tree.has(`${PCI_DRIVERS_DIR}/${name}/module`)) await addLink(`${PCI_DRIVERS_DIR}/${name}/module`);
+    }
     await addNtbExcerpt(devRel, bdf);
     // removed while it was read (hot unplug, VFs disabled): keep none of it rather than half
     const exists = (rel: string): Promise<boolean> => lstat(abs(rel)).then(
@@ -287,6 +307,13 @@ export async function collectSysfs(
     }
   }
 
+  // IOMMU instances: links only (their targets live in sys/devices, outside the subset)
+  const instances = await list(IOMMU_CLASS_DIR);
+  if (instances !== undefined) {
+    addDir(IOMMU_CLASS_DIR);
+    for (const name of instances) await addLink(`${IOMMU_CLASS_DIR}/${name}`);
+  }
+
   // each root bus's ACPI host bridge (firmware_node: hid, _UID, namespace path): the kernel
   // scans root buses in ACPI namespace order, which instance numbers PNP0A08:NN follow
   for (const name of (await list(SYS_DEVICES_DIR)) ?? []) {
@@ -301,10 +328,14 @@ export async function collectSysfs(
   for (const table of IOMMU_ACPI_TABLES) {
     if (await addFile(`${ACPI_TABLES_DIR}/${table}`)) tables++;
   }
-  // an unreadable table is already noted; only report true absence
-  if (tables === 0 && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
+  const deviceTree = (await addFile(DT_COMPATIBLE)) !== undefined;
+  // an unreadable table is already noted; only report true absence (a device-tree machine has none)
+  if (tables === 0 && !deviceTree && notes.length === notesBeforeTables) notes.push({ code: "no-iommu-table" });
 
   for (const rel of PROC_FILES) await addFile(rel);
+  if ((await addFile(ARCH_FILE)) === undefined && rootReal === "/") {
+    tree.set(ARCH_FILE, { kind: "file", data: new TextEncoder().encode(`${machine()}\n`) });
+  }
   // the machine's make and firmware, for grouping hosts by hardware: never serials, UUIDs or asset tags
   for (const name of DMI_FIELDS) await addFile(`${DMI_DIR}/${name}`);
   if (opts.hostname) await addFile(HOSTNAME_PATH);

@@ -1,5 +1,6 @@
-/** what every unreadable-source message ends with */
-export const SOURCE_HINT = "pass a capture made by 'iommu-atlas capture' or scripts/capture.sh";
+import { SOURCE_HINT } from "../../core/sources/from-input.js";
+
+export { SOURCE_HINT };
 
 /**
  * A capture source (folder or archive) that cannot be read. The message is one

@@ -48,6 +48,14 @@ export interface FakeSysfsOptions {
   readonly bar0Base?: number;
   /** BAR0 length in the NT endpoint's `resource` file; default FAKE_NT_REGISTERS.size */
   readonly bar0Size?: number;
+  /**
+   * an arm64 machine booted from a device tree: no ACPI tables, a
+   * devicetree root `compatible`, an SMMUv3 instance link and arch aarch64
+   * (default: x86_64 with a DMAR table and a dmar0 instance link)
+   */
+  readonly deviceTree?: boolean;
+  /** x86 platform files: the dmar0 instance link, proc/sys/kernel/arch, proc/modules and e1000e's module link */
+  readonly platform?: boolean;
 }
 
 /**
@@ -242,21 +250,35 @@ export async function makeFakeSysfs(root: string, opts: FakeSysfsOptions = {}): 
     await put(root, `sys/kernel/iommu_groups/${group}/type`, "DMA\n");
   }
   await mkdir(path.join(root, "sys/bus/pci/drivers/pcieport"), { recursive: true });
-  await mkdir(path.join(root, "sys/bus/pci/drivers/e1000e"), { recursive: true });
+  if (opts.platform || opts.deviceTree) {
+    await link(root, "sys/bus/pci/drivers/e1000e/module", "../../../../module/e1000e");
+    await put(root, "proc/modules", "nvme 45056 0 - Live 0x0000000000000000\ne1000e 315392 0 - Live 0x0000000000000000\n");
+  } else await mkdir(path.join(root, "sys/bus/pci/drivers/e1000e"), { recursive: true });
   if (opts.switchtec && opts.devMem === "unreadable") await mkdir(path.join(root, DEV_MEM_PATH), { recursive: true });
   else if (opts.switchtec && opts.devMem) {
     const bar = opts.devMem === "all-ones" ? new Uint8Array(FAKE_NT_REGISTERS.size).fill(0xff) : fakeNtResource0();
     await putAt(root, DEV_MEM_PATH, opts.bar0Base ?? FAKE_BAR0_BASE, bar);
   }
-  // the root bus's ACPI host bridge, with the files a capture keeps (hid, uid, path) and some it does not
-  const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
-  await link(root, "sys/devices/pci0000:00/firmware_node", "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00");
-  await put(root, `${bridge}/hid`, "PNP0A08\n");
-  await put(root, `${bridge}/uid`, "0\n");
-  await put(root, `${bridge}/path`, "\\_SB_.PCI0\n");
-  await put(root, `${bridge}/status`, "15\n");
-  await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
-  await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
+  if (opts.deviceTree) {
+    await put(root, "sys/firmware/devicetree/base/compatible", "linux,dummy-virt\0");
+    await put(root, "sys/firmware/devicetree/base/model", "linux,dummy-virt\0");
+    await link(root, "sys/class/iommu/smmu3.0x0000000009050000", "../../devices/platform/9050000.smmuv3/iommu/smmu3.0x0000000009050000");
+    await put(root, "proc/sys/kernel/arch", "aarch64\n");
+  } else {
+    // the root bus's ACPI host bridge, with the files a capture keeps (hid, uid, path) and some it does not
+    const bridge = "sys/devices/LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00";
+    await link(root, "sys/devices/pci0000:00/firmware_node", "../LNXSYSTM:00/LNXSYBUS:00/PNP0A08:00");
+    await put(root, `${bridge}/hid`, "PNP0A08\n");
+    await put(root, `${bridge}/uid`, "0\n");
+    await put(root, `${bridge}/path`, "\\_SB_.PCI0\n");
+    await put(root, `${bridge}/status`, "15\n");
+    await put(root, "sys/firmware/acpi/tables/DMAR", new Uint8Array([0x44, 0x4d, 0x41, 0x52, 0x30, 0, 0, 0, 1, 0xaa]));
+    await put(root, "sys/firmware/acpi/tables/APIC", "APIC");
+    if (opts.platform) {
+      await link(root, "sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+      await put(root, "proc/sys/kernel/arch", "x86_64\n");
+    }
+  }
   await put(root, "proc/cmdline", "BOOT_IMAGE=/vmlinuz intel_iommu=on iommu=pt\n");
   await put(root, "proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
   await put(root, "proc/sys/kernel/hostname", `${FAKE_HOSTNAME}\n`);

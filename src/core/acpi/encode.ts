@@ -147,3 +147,67 @@ export function encodeIvhd(h: IvhdSpec): number[] {
 export function encodeIvrs(blocks: readonly (readonly number[])[], ivinfo = 0x2800): Uint8Array {
   return encodeAcpiTable("IVRS", [...u32le(ivinfo), ...new Array<number>(8).fill(0), ...blocks.flat()]);
 }
+
+/** one ID mapping of an IORT node; `to` is the index of the output node in the spec's node list */
+export interface IortMappingSpec {
+  readonly inputBase: number;
+  /** number of IDs (written as count − 1) */
+  readonly count: number;
+  readonly outputBase: number;
+  readonly to: number;
+  readonly single?: boolean;
+}
+
+export type IortNodeSpec =
+  | { readonly type: "its"; readonly its: readonly number[] }
+  | { readonly type: "root-complex"; readonly segment: number; readonly mappings: readonly IortMappingSpec[]; readonly ats?: number }
+  | { readonly type: "smmuv3"; readonly base: bigint; readonly mappings?: readonly IortMappingSpec[]; readonly model?: number }
+  | { readonly type: "smmu"; readonly base: bigint; readonly span?: bigint; readonly mappings?: readonly IortMappingSpec[] }
+  | { readonly type: "named-component"; readonly name: string; readonly mappings: readonly IortMappingSpec[] }
+  | { readonly type: "rmr"; readonly flags: number; readonly ranges: readonly (readonly [bigint, bigint])[]; readonly mappings: readonly IortMappingSpec[] };
+
+/** an IORT table (revision 3 node layouts, as QEMU and current firmware write them) */
+export function encodeIort(nodes: readonly IortNodeSpec[]): Uint8Array {
+  const first = 48;
+  const fixed = (n: IortNodeSpec): number[] => {
+    const pad = (a: number[], size: number): number[] => [...a, ...new Array<number>(Math.max(0, size - a.length)).fill(0)];
+    switch (n.type) {
+      case "its":
+        return [...u32le(n.its.length), ...n.its.flatMap(u32le)];
+      case "root-complex":
+        return pad([...u64le(1n), ...u32le(n.ats ?? 0), ...u32le(n.segment), 64], 20);
+      case "smmuv3":
+        return pad([...u64le(n.base), ...u32le(0), ...u32le(0), ...u64le(0n), ...u32le(n.model ?? 0)], 52);
+      case "smmu":
+        return pad([...u64le(n.base), ...u64le(n.span ?? 0x10000n)], 60);
+      case "named-component": {
+        const name = [...n.name].map((c) => c.charCodeAt(0) & 0xff);
+        return pad([...u32le(0), ...u64le(0n), 64, ...name, 0], 4 * Math.ceil((13 + name.length + 1) / 4));
+      }
+      case "rmr":
+        return [...u32le(n.flags), ...u32le(n.ranges.length), ...u32le(0)];
+    }
+  };
+  const mappingsOf = (n: IortNodeSpec): readonly IortMappingSpec[] => (n.type === "its" ? [] : (n.mappings ?? []));
+  // node sizes first, for the offsets mappings refer to
+  const sizes = nodes.map((n) => 16 + fixed(n).length + (n.type === "rmr" ? n.ranges.length * 20 : 0) + mappingsOf(n).length * 20);
+  const offsets: number[] = [];
+  let at = first;
+  for (const s of sizes) {
+    offsets.push(at);
+    at += s;
+  }
+  const body: number[] = [...u32le(nodes.length), ...u32le(first), ...u32le(0)];
+  nodes.forEach((n, i) => {
+    const type = { its: 0, "named-component": 1, "root-complex": 2, smmu: 3, smmuv3: 4, rmr: 6 }[n.type];
+    const fx = fixed(n);
+    const maps = mappingsOf(n);
+    const rangesAt = 16 + fx.length;
+    const mapsAt = rangesAt + (n.type === "rmr" ? n.ranges.length * 20 : 0);
+    if (n.type === "rmr") fx.splice(8, 4, ...u32le(rangesAt));
+    body.push(type, ...u16le(sizes[i]!), 3, ...u32le(i), ...u32le(maps.length), ...u32le(maps.length > 0 ? mapsAt : 0), ...fx);
+    if (n.type === "rmr") for (const [base, len] of n.ranges) body.push(...u64le(base), ...u64le(len), ...u32le(0));
+    for (const m of maps) body.push(...u32le(m.inputBase), ...u32le(m.count - 1), ...u32le(m.outputBase), ...u32le(offsets[m.to] ?? 0), ...u32le(m.single ? 1 : 0));
+  });
+  return encodeAcpiTable("IORT", body, 3);
+}

@@ -93,9 +93,10 @@ export function parseAcpiHeader(bytes: Uint8Array, expectedSignature: string): A
 
 /**
  * Walks the type/length-prefixed structures that follow a table's fixed
- * part (DMAR remapping structures, IVRS blocks): each starts with a type
- * (`typeSize` bytes) and a u16 length at +2. Stops, with an issue, at a
- * truncated header, a zero length or a structure running past the end.
+ * part (DMAR remapping structures, IVRS blocks, IORT nodes): each starts
+ * with a type (`typeSize` bytes) and a u16 length at +`lengthAt` (+2, or +1
+ * for IORT). Stops, with an issue, at a truncated header, a zero length or a
+ * structure running past the end, or after `limit` structures.
  */
 export function walkStructures(
   r: ByteReader,
@@ -104,12 +105,14 @@ export function walkStructures(
   typeSize: 1 | 2,
   issues: AcpiIssue[],
   visit: (offset: number, type: number, length: number) => void,
+  lengthAt: 1 | 2 = 2,
+  limit = Infinity,
 ): void {
   let offset = start;
-  while (offset < r.length) {
+  for (let n = 0; offset < r.length && n < limit; n++) {
     const available = r.length - offset;
     const type = typeSize === 1 ? r.u8(offset) : r.u16(offset);
-    const length = r.u16(offset + 2);
+    const length = r.u16(offset + lengthAt);
     if (type === undefined || length === undefined) {
       issues.push({ code: "structure-header-truncated", table, offset, available });
       return;

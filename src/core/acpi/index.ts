@@ -124,3 +124,38 @@ export {
   u64le,
 } from "./encode.js";
 export type { DmarScopeSpec, DrhdSpec, IvhdSpec, RmrrSpec } from "./encode.js";
+
+export {
+  IORT_ID_SINGLE_MAPPING,
+  IORT_NODES_OFFSET,
+  IORT_NODE_ITS_GROUP,
+  IORT_NODE_NAMED_COMPONENT,
+  IORT_NODE_PMCG,
+  IORT_NODE_RMR,
+  IORT_NODE_ROOT_COMPLEX,
+  IORT_NODE_SMMU,
+  IORT_NODE_SMMU_V3,
+  IORT_RMR_ACCESS_PRIVILEGE,
+  IORT_RMR_REMAP_PERMITTED,
+  iortMapId,
+  iortRootComplex,
+  iortSmmus,
+  parseIort,
+} from "./iort.js";
+export type {
+  IortIdMapping,
+  IortItsGroup,
+  IortMapResult,
+  IortNamedComponent,
+  IortNode,
+  IortPmcg,
+  IortRawNode,
+  IortRmr,
+  IortRmrRange,
+  IortRootComplex,
+  IortSmmu,
+  IortSmmuV3,
+  IortTable,
+} from "./iort.js";
+export { encodeIort } from "./encode.js";
+export type { IortMappingSpec, IortNodeSpec } from "./encode.js";

@@ -30,6 +30,14 @@ const samples = {
   "ivhd-special-variety-unknown": { code: "ivhd-special-variety-unknown", table: "IVRS", offset: 0x84, variety: 3 },
   "ivhd-acpi-hid-misplaced": { code: "ivhd-acpi-hid-misplaced", table: "IVRS", offset: 0x48, blockType: 0x10 },
   "ivhd-acpi-hid-empty": { code: "ivhd-acpi-hid-empty", table: "IVRS", offset: 0x58 },
+  "iort-node-offset-invalid": { code: "iort-node-offset-invalid", table: "IORT", offset: 40, nodeOffset: 8 },
+  "iort-node-count": { code: "iort-node-count", table: "IORT", offset: 36, declared: 5, found: 3 },
+  "iort-node-type-unknown": { code: "iort-node-type-unknown", table: "IORT", offset: 0x30, nodeType: 9 },
+  "iort-array-past-end": { code: "iort-array-past-end", table: "IORT", offset: 0x3c, what: "ID mappings", count: 300 },
+  "iort-reference-invalid": { code: "iort-reference-invalid", table: "IORT", offset: 0x7c, reference: 0x1234 },
+  "iort-mapping-overflow": { code: "iort-mapping-overflow", table: "IORT", offset: 0x70, inputBase: 0xffffff00, idCount: 0x1000 },
+  "iort-rmr-empty": { code: "iort-rmr-empty", table: "IORT", offset: 0x44 },
+  "iort-rmr-range-invalid": { code: "iort-rmr-range-invalid", table: "IORT", offset: 0x60, base: 0x80000000 },
 } satisfies { [C in AcpiIssueCode]: Extract<AcpiIssue, { code: C }> };
 
 test("the brief's example line", () => {

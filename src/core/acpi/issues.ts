@@ -40,7 +40,16 @@ export type AcpiIssue =
   | { readonly code: "ivhd-range-reversed"; readonly table: string; readonly offset: number; readonly start: number; readonly end: number }
   | { readonly code: "ivhd-special-variety-unknown"; readonly table: string; readonly offset: number; readonly variety: number }
   | { readonly code: "ivhd-acpi-hid-misplaced"; readonly table: string; readonly offset: number; readonly blockType: number }
-  | { readonly code: "ivhd-acpi-hid-empty"; readonly table: string; readonly offset: number };
+  | { readonly code: "ivhd-acpi-hid-empty"; readonly table: string; readonly offset: number }
+  // IORT
+  | { readonly code: "iort-node-offset-invalid"; readonly table: string; readonly offset: number; readonly nodeOffset: number }
+  | { readonly code: "iort-node-count"; readonly table: string; readonly offset: number; readonly declared: number; readonly found: number }
+  | { readonly code: "iort-node-type-unknown"; readonly table: string; readonly offset: number; readonly nodeType: number }
+  | { readonly code: "iort-array-past-end"; readonly table: string; readonly offset: number; readonly what: string; readonly count: number }
+  | { readonly code: "iort-reference-invalid"; readonly table: string; readonly offset: number; readonly reference: number }
+  | { readonly code: "iort-mapping-overflow"; readonly table: string; readonly offset: number; readonly inputBase: number; readonly idCount: number }
+  | { readonly code: "iort-rmr-empty"; readonly table: string; readonly offset: number }
+  | { readonly code: "iort-rmr-range-invalid"; readonly table: string; readonly offset: number; readonly base: number };
 
 export type AcpiIssueCode = AcpiIssue["code"];
 
@@ -71,6 +80,14 @@ export const acpiIssueSeverity: Readonly<Record<AcpiIssueCode, AcpiSeverity>> = 
   "ivhd-special-variety-unknown": "error",
   "ivhd-acpi-hid-misplaced": "warning",
   "ivhd-acpi-hid-empty": "warning",
+  "iort-node-offset-invalid": "error",
+  "iort-node-count": "warning",
+  "iort-node-type-unknown": "warning",
+  "iort-array-past-end": "error",
+  "iort-reference-invalid": "error",
+  "iort-mapping-overflow": "warning",
+  "iort-rmr-empty": "warning",
+  "iort-rmr-range-invalid": "warning",
 };
 
 const hex = (n: number, width = 0): string => `0x${n.toString(16).padStart(width, "0")}`;
@@ -78,8 +95,8 @@ const rid = (devid: number): string => {
   const h = (n: number, w: number): string => n.toString(16).padStart(w, "0");
   return `${h(devid >> 8, 2)}:${h((devid >> 3) & 0x1f, 2)}.${devid & 7}`;
 };
-/** IVRS calls its top-level structures blocks */
-const unitWord = (table: string): string => (table === "IVRS" ? "block" : "structure");
+/** IVRS calls its top-level structures blocks, IORT nodes */
+const unitWord = (table: string): string => (table === "IVRS" ? "block" : table === "IORT" ? "node" : "structure");
 
 /** one English line for an issue, e.g. `DMAR offset 0x30: device scope length 4 is shorter than 6` */
 export function formatAcpiIssue(issue: AcpiIssue): string {
@@ -142,5 +159,21 @@ function describe(issue: AcpiIssue): string {
       return `ACPI HID entry inside an IVHD of type ${hex(issue.blockType, 2)} (only type 0x40 may hold one) is ignored`;
     case "ivhd-acpi-hid-empty":
       return "ACPI HID entry has an empty HID and is ignored";
+    case "iort-node-offset-invalid":
+      return `node array offset ${hex(issue.nodeOffset)} lies inside the header or past the end; no node is read`;
+    case "iort-node-count":
+      return `the table declares ${issue.declared} nodes but only ${issue.found} fit in it`;
+    case "iort-node-type-unknown":
+      return `node type ${hex(issue.nodeType, 2)} is unknown; Linux skips it`;
+    case "iort-array-past-end":
+      return `${issue.count} ${issue.what} run past the end of the node; the rest are not read`;
+    case "iort-reference-invalid":
+      return `ID mapping output reference ${hex(issue.reference)} is not the offset of any node; IDs mapped there reach no SMMU`;
+    case "iort-mapping-overflow":
+      return `ID mapping input range ${hex(issue.inputBase)} + ${hex(issue.idCount)} runs past 32 bits`;
+    case "iort-rmr-empty":
+      return "RMR node lists no memory range";
+    case "iort-rmr-range-invalid":
+      return `RMR memory range at ${hex(issue.base)} has length 0 and is ignored`;
   }
 }

@@ -76,6 +76,10 @@ export const designSchema = z
     description: z.string().optional(),
     kernel: z.union([z.string(), z.number()]).transform(String).optional(),
     cmdline: z.string().optional(),
+    /** arm64: groups form at driver probe (the `driver` fields), ACS by firmware path */
+    arch: z.enum(["x86", "arm64"]).optional(),
+    /** arm64: acpi (IORT: ACS requested before the scan, the default) or devicetree (after it) */
+    firmware: z.enum(["acpi", "devicetree"]).optional(),
     devices: z.array(device).min(1, "a design needs at least one device"),
   })
   .strict();
@@ -175,6 +179,9 @@ export function snapshotFromDesign(text: string): DesignResult {
       cmdline: design.cmdline,
       osrelease: design.kernel,
       acpi: {},
+      ...(design.arch !== undefined && {
+        platform: { arch: design.arch === "arm64" ? "aarch64" : "x86_64", ...(design.arch === "arm64" && { firmware: design.firmware ?? "acpi" }) },
+      }),
       ...(ntb.size > 0 && { ntb }),
       notes: [],
     },

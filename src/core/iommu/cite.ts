@@ -26,6 +26,16 @@ export const STEP_SOURCES: Record<GroupStep["code"], { readonly kernel: string; 
   "function-group": { kernel: `get_pci_function_alias_group() in ${IOMMU_C}, with pci_acs_enabled() in ${PCI_C}`, anchor: "function-group" },
   "new-group": { kernel: `iommu_group_alloc() from pci_device_group() in ${IOMMU_C}`, anchor: "new-group" },
   "no-iommu": { kernel: `__iommu_probe_device() in ${IOMMU_C}: no IOMMU driver claims the device`, anchor: "no-iommu" },
+  "arm-probe": {
+    kernel: `really_probe() in drivers/base/dd.c → pci_dma_configure() in drivers/pci/pci-driver.c → iort_iommu_configure_id() in drivers/acpi/arm64/iort.c or of_iommu_configure() in drivers/iommu/of_iommu.c → iommu_probe_device() in ${IOMMU_C}`,
+    anchor: "arm64",
+  },
+};
+
+/** arm64 reasons for no group: the probe never ran, or the SMMUv3 driver refused the function */
+const ARM64_NO_IOMMU: Partial<Record<string, { readonly kernel: string; readonly anchor: string }>> = {
+  "no-driver": { kernel: "really_probe() in drivers/base/dd.c never ran for it: the SMMU is set up at driver probe", anchor: "arm64" },
+  "stream-conflict": { kernel: "arm_smmu_insert_master() in drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c", anchor: "arm64" },
 };
 
 const ROWS = new Map<string, QuirkRow>([...ALIAS_QUIRK_ROWS, ...ACS_QUIRK_ROWS, ...ACS_ENABLE_ROWS].map((r) => [r.id, r]));
@@ -90,7 +100,7 @@ function stepQuirk(step: GroupStep, aliasCause: AliasCauseLookup | undefined): s
 
 /** `<kernel function and file>[; <quirk row>]; docs/how-linux-groups.md#<section>` */
 export function citeStep(step: GroupStep, aliasCause?: AliasCauseLookup): string {
-  const src = STEP_SOURCES[step.code];
+  const src = (step.code === "no-iommu" ? ARM64_NO_IOMMU[step.reason] : undefined) ?? STEP_SOURCES[step.code];
   const quirk = stepQuirk(step, aliasCause);
   return [src.kernel, ...(quirk === undefined ? [] : [citeQuirkRow(quirk)]), `${GROUPING_DOC}#${src.anchor}`].join("; ");
 }

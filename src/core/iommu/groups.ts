@@ -4,6 +4,8 @@ import type { PciFunction, Topology } from "../topology/model.js";
 import type { AcsEvaluator, AcsVerdict } from "./acs.js";
 import { devsAreDmaAliases, forEachDmaAlias } from "./dma-alias.js";
 import type { DmaAlias, PropsLookup } from "./dma-alias.js";
+import type { ProbeHow, StreamRefusal } from "./arm64.js";
+import type { UngroupedReason } from "./units.js";
 
 /**
  * One decision of pci_device_group, recorded when it is taken
@@ -16,7 +18,9 @@ export type GroupStep =
   | { readonly code: "alias-group"; readonly at: string; readonly partner: string; readonly chain: readonly string[]; readonly group: number }
   | { readonly code: "function-group"; readonly at: string; readonly sibling: string; readonly verdict: AcsVerdict; readonly chain: readonly string[]; readonly group: number }
   | { readonly code: "new-group"; readonly at: string; readonly group: number; readonly verdict: AcsVerdict | undefined }
-  | { readonly code: "no-iommu"; readonly at: string; readonly reason: "not-covered" | "iommu-itself" | "iommu-off" };
+  | { readonly code: "no-iommu"; readonly at: string; readonly reason: UngroupedReason; readonly refusal?: StreamRefusal | undefined }
+  /** arm64: when and why the SMMU set the function up (driver probe order) */
+  | { readonly code: "arm-probe"; readonly at: string; readonly how: ProbeHow; readonly driver: string | undefined; readonly phase: "scan" | "modules" | "vfs" | "add"; readonly orderFrom: "proc-modules" | "assumed" };
 
 export interface GroupInput {
   readonly topology: Topology;
@@ -28,7 +32,9 @@ export interface GroupInput {
    */
   readonly passes: readonly (readonly string[])[];
   /** functions that never get a group, with the reason */
-  readonly ungrouped?: ReadonlyMap<string, "not-covered" | "iommu-itself" | "iommu-off">;
+  readonly ungrouped?: ReadonlyMap<string, UngroupedReason>;
+  /** arm64: what the SMMUv3 driver refused, for the "stream-conflict" functions */
+  readonly refusals?: ReadonlyMap<string, StreamRefusal>;
   /** ids already taken by non-PCI devices */
   readonly reservedIds?: number;
 }
@@ -170,7 +176,7 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     }
   };
 
-  for (const [bdf, reason] of input.ungrouped ?? []) steps.set(bdf, [{ code: "no-iommu", at: bdf, reason }]);
+  for (const [bdf, reason] of input.ungrouped ?? []) steps.set(bdf, [{ code: "no-iommu", at: bdf, reason, refusal: input.refusals?.get(bdf) }]);
   for (const pass of input.passes) {
     for (const bdf of pass) {
       if (groupOf.has(bdf) || input.ungrouped?.has(bdf)) continue;

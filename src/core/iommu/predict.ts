@@ -10,7 +10,7 @@ import { PCI_EXP_TYPE_ROOT_PORT } from "../regs/express.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import { ntbProxies, ntbWarnings } from "../switchtec/ntb-prediction.js";
 import type { NtbProxy } from "../switchtec/ntb-prediction.js";
-import { devfnOf, formatBdf } from "../topology/address.js";
+import { devId, devfnOf, formatBdf } from "../topology/address.js";
 import type { AcsState, PciFunction, Topology } from "../topology/model.js";
 import { AcsEvaluator, effectiveAcsCtrl } from "./acs.js";
 import type { AcsCtrlMode, AcsCtrlResult } from "./acs.js";
@@ -20,7 +20,11 @@ import { predictGroups } from "./groups.js";
 import type { GroupPrediction } from "./groups.js";
 import { formatLayoutInference } from "../messages.js";
 import { iommuLayout, ivrsSameBusAliases } from "./units.js";
-import type { IommuLayout } from "./units.js";
+import type { IommuLayout, UngroupedReason } from "./units.js";
+import { parseIort } from "../acpi/index.js";
+import { arm64ProbeOrder, resolveArch, resolveFirmware, streamMap, streamRefusals } from "./arm64.js";
+import type { Arch, ArchFrom, Arm64Probe, ArmFirmware, FirmwareFrom, StreamMap, StreamRefusal } from "./arm64.js";
+import type { GroupStep } from "./groups.js";
 
 /** a what-if change to one function's ACS registers (`--acs BDF=+RR-CR`) */
 export interface AcsEdit {
@@ -47,6 +51,24 @@ export interface PredictOptions {
    * do not count for grouping (kernel-spec §5.6). Default: at boot, they count.
    */
   readonly hotplug?: boolean | undefined;
+  /** the machine's architecture; default: the source's (recorded arch, IORT, arm64-only vendors), else x86 */
+  readonly arch?: Arch | undefined;
+  /** arm64: how the firmware describes the machine; default: the source's, else ACPI */
+  readonly firmware?: ArmFirmware | undefined;
+  /** arm64 what-if: drivers bound to functions that have none yet (`--bind BDF=DRIVER`) */
+  readonly binds?: ReadonlyMap<string, string> | undefined;
+}
+
+/** what an arm64 prediction rests on */
+export interface Arm64Facts {
+  readonly archFrom: ArchFrom;
+  readonly firmware: ArmFirmware;
+  readonly firmwareFrom: FirmwareFrom;
+  readonly probe: Arm64Probe;
+  readonly streams: StreamMap;
+  readonly refusals: ReadonlyMap<string, StreamRefusal>;
+  /** group numbers rest on an order the source cannot show (lspci: host bridge and module order) */
+  readonly numbersAssumed: boolean;
 }
 
 export interface Prediction {
@@ -65,6 +87,8 @@ export interface Prediction {
   readonly acs: AcsEvaluator;
   readonly groups: GroupPrediction;
   readonly warnings: readonly string[];
+  /** set when the machine is arm64 */
+  readonly arm64?: Arm64Facts | undefined;
 }
 
 function applyAcsEdits(topology: Topology, edits: readonly AcsEdit[]): Topology {
@@ -119,9 +143,25 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
   if (override) warnings.push(...override.warnings);
   const topology = applyAcsEdits(snapshot.topology, opts.acsEdits ?? []);
 
-  // lspci text never carries the ACPI tables: infer what the platform implies
-  const layout = iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff, inferPlatform: snapshot.source === "lspci" });
-  const acsWanted = !params.iommuOff && layout.units.length > 0;
+  const archChoice = resolveArch(snapshot, opts.arch);
+  const fw = archChoice.arch === "arm64" ? resolveFirmware(snapshot, opts.firmware) : undefined;
+  const iort = archChoice.arch === "arm64" && snapshot.acpi.iort ? parseIort(snapshot.acpi.iort) : undefined;
+  const probe =
+    archChoice.arch === "arm64"
+      ? arm64ProbeOrder(topology, { binds: opts.binds ?? new Map(), kernel, modules: snapshot.platform?.modules, driverModules: snapshot.platform?.driverModules })
+      : undefined;
+  const streams = archChoice.arch === "arm64" ? streamMap(topology, iort) : undefined;
+  for (const b of opts.binds?.keys() ?? []) {
+    if (archChoice.arch !== "arm64") warnings.push(`--bind ${b}: only arm64 forms groups at driver probe; ignored on x86`);
+    else if (!topology.functions.has(b)) warnings.push(`--bind ${b}: no such function in the source; ignored`);
+  }
+  const layout =
+    probe && streams
+      ? arm64Layout(topology, probe, streams, iort, params.iommuOff)
+      : // lspci text never carries the ACPI tables: infer what the platform implies
+      iommuLayout(topology, snapshot.acpi, { kernel, iommuOff: params.iommuOff, inferPlatform: snapshot.source === "lspci" });
+  // arm64: IORT requests ACS before the scan; a device tree only when the first device is configured, after it (kernel-spec §4.4)
+  const acsWanted = !params.iommuOff && layout.units.length > 0 && (fw === undefined || fw.firmware === "acpi");
 
   const quirks = applyAliasQuirks(topology, { kernel, includeProposed: opts.includeProposed, ...(opts.aliasQuirks === false && { rows: [] }) });
   const ivrsAliases = layout.ivrs ? ivrsSameBusAliases(topology, layout.ivrs) : new Map<string, number>();
@@ -177,10 +217,113 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
       ...((acsMode === "boot" || (opts.acsEdits?.length ?? 0) > 0) && { acsCtrl: (f: PciFunction) => ctrlMap.get(f.bdf) }),
     }),
   );
-  const groups = predictGroups({ topology, props: groupLookup, acs, passes: layout.passes, ungrouped: layout.ungrouped });
+  let passes = layout.passes;
+  let ungrouped = layout.ungrouped;
+  const refusals = probe && streams && !params.iommuOff ? streamRefusals(topology, groupLookup, passes, streams, kernel) : new Map<string, StreamRefusal>();
+  if (refusals.size > 0) {
+    passes = passes.map((pass) => pass.filter((b) => !refusals.has(b)));
+    const u = new Map<string, UngroupedReason>(ungrouped);
+    for (const b of refusals.keys()) u.set(b, "stream-conflict");
+    ungrouped = u;
+  }
+  let groups = predictGroups({ topology, props: groupLookup, acs, passes, ungrouped, refusals });
+  let arm64: Arm64Facts | undefined;
+  if (probe && streams && fw) {
+    groups = withProbeSteps(groups, probe);
+    const numbersAssumed = snapshot.source === "lspci" || (probe.moduleOrderFrom === "assumed" && probe.moduleOrder.length > 1 && snapshot.source !== "design");
+    arm64 = { archFrom: archChoice.from, firmware: fw.firmware, firmwareFrom: fw.from, probe, streams, refusals, numbersAssumed };
+    warnings.push(...arm64Warnings(arm64, acsMode, snapshot.source));
+  }
   const rootOrder = rootOrderWarning(snapshot, topology);
   if (rootOrder !== undefined) warnings.push(rootOrder);
   if (layout.kind === "assumed" && !params.iommuOff && !layout.inferences?.length) warnings.push("no DMAR or IVRS table in the source: assuming one IOMMU that covers every function");
   for (const i of layout.inferences ?? []) warnings.push(formatLayoutInference(i));
-  return { topology, kernel, kernelFrom, params, override, acsMode, layout, quirks, ntb, props: lookup, ctrl: { ...ctrl, ctrl: ctrlMap }, acs, groups, warnings };
+  return {
+    topology,
+    kernel,
+    kernelFrom,
+    params,
+    override,
+    acsMode,
+    layout:
+      ungrouped === layout.ungrouped
+        ? layout
+        : { ...layout, passes, ungrouped, units: layout.units.map((u) => ({ ...u, functions: u.functions.filter((b) => !refusals.has(b)) })) },
+    quirks,
+    ntb,
+    props: lookup,
+    ctrl: { ...ctrl, ctrl: ctrlMap },
+    acs,
+    groups,
+    warnings,
+    ...(arm64 && { arm64 }),
+  };
+}
+
+/**
+ * arm64: one SMMU unit per IORT SMMU node (or one per segment, StreamID =
+ * requester ID), covering the functions a driver probe reaches, in probe
+ * order; the rest have no group.
+ */
+function arm64Layout(topology: Topology, probe: Arm64Probe, streams: StreamMap, iort: IommuLayout["iort"], iommuOff: boolean): IommuLayout {
+  const ungrouped = new Map<string, UngroupedReason>();
+  const acpiIssues = iort?.issues ?? [];
+  if (iommuOff) {
+    for (const b of topology.scanOrder) ungrouped.set(b, "iommu-off");
+    return { kind: "smmuv3", units: [], passes: [], ungrouped, dmar: undefined, ivrs: undefined, iort, acpiIssues };
+  }
+  for (const b of probe.unprobed) ungrouped.set(b, "no-driver");
+  const unitOf = (b: string): string | undefined => {
+    const f = topology.functions.get(b)!;
+    return streams.sidOf(f.segment, devId(f.bus, f.devfn))?.unit;
+  };
+  const passes = probe.passes.map((pass) =>
+    pass.filter((b) => {
+      if (unitOf(b) !== undefined) return true;
+      ungrouped.set(b, "not-covered");
+      return false;
+    }),
+  );
+  const order = passes.flat();
+  const units = streams.units.map((name) => ({ name, kind: "smmuv3" as const, functions: order.filter((b) => unitOf(b) === name) }));
+  return { kind: "smmuv3", units, passes, ungrouped, dmar: undefined, ivrs: undefined, iort, acpiIssues };
+}
+
+/** arm64: each grouped function's explanation starts with when its driver probe set it up */
+function withProbeSteps(groups: GroupPrediction, probe: Arm64Probe): GroupPrediction {
+  const phase = (b: string): "scan" | "modules" | "vfs" | "add" =>
+    probe.atAdd ? "add" : probe.passes[0]!.includes(b) ? "scan" : probe.passes[2]!.includes(b) ? "vfs" : "modules";
+  const steps = new Map<string, readonly GroupStep[]>();
+  for (const [b, trail] of groups.steps) {
+    const h = probe.how.get(b);
+    if (!h || !groups.groupOf.has(b)) steps.set(b, trail);
+    else steps.set(b, [{ code: "arm-probe", at: b, how: h.how, driver: h.driver, phase: phase(b), orderFrom: probe.moduleOrderFrom }, ...trail]);
+  }
+  return { ...groups, steps };
+}
+
+function arm64Warnings(a: Arm64Facts, acsMode: AcsCtrlMode, source: Snapshot["source"]): string[] {
+  const out: string[] = [];
+  if (a.archFrom === "vendor") out.push("no architecture recorded: host bridges of an arm64-only vendor (Ampere, HiSilicon, Cavium) say arm64");
+  if (a.probe.atAdd) return out;
+  if (a.probe.driversAssumed) out.push("arm64: the source does not say which drivers are bound (lspci without -k): every function is assumed bound");
+  else if (source === "lspci") {
+    const bound = [...a.probe.how.values()].filter((h) => h.how === "driver").length;
+    out.push(`arm64: taken as bound: the ${bound} functions with a 'Kernel driver in use:' line, and every PCI bridge (probed by the port driver during the scan)`);
+  }
+  if (a.probe.unprobed.length > 0) {
+    out.push(`arm64: groups exist only for functions a driver probed; no driver on ${a.probe.unprobed.join(", ")}, so no group (--bind BDF=DRIVER to see one bound)`);
+  }
+  const mods = a.probe.moduleOrder;
+  if (mods.length > 1 && a.probe.moduleOrderFrom === "assumed") {
+    out.push(`arm64: group numbers after the bridges follow module load order, which the source does not record; assumed: ${mods.join(", ")} (each loading when its first function is found)`);
+  }
+  if (acsMode === "boot") {
+    out.push(
+      a.firmware === "devicetree"
+        ? "arm64, device tree: the kernel requests ACS only when the first device is configured, after the scan, so no port has ACS enabled at boot"
+        : `arm64, ACPI IORT${a.firmwareFrom === "assumed" ? " (assumed: no IORT and no device tree recorded)" : ""}: ACS is requested before the scan, so ports enable it`,
+    );
+  }
+  return out;
 }

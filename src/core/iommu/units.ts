@@ -1,5 +1,5 @@
 import { claimDmar, claimIvrs, dmarUnits, isDmarUnitIgnored, ivrsAliasOf, ivrsUnits, parseDmar, parseIvrs } from "../acpi/index.js";
-import type { AcpiIssue, DmarTable, IvrsTable, PciResolver } from "../acpi/index.js";
+import type { AcpiIssue, DmarTable, IortTable, IvrsTable, PciResolver } from "../acpi/index.js";
 import { atLeast } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey, devId, formatBdf } from "../topology/address.js";
@@ -12,13 +12,18 @@ export interface UnitCoverage {
   readonly functions: readonly string[];
 }
 
-export type UngroupedReason = "not-covered" | "iommu-itself" | "iommu-off";
+/**
+ * "no-driver": arm64, no driver probe reached the function (the SMMU sets a
+ * function up at driver probe); "stream-conflict": arm64, the SMMUv3 driver
+ * refused it (a StreamID already held)
+ */
+export type UngroupedReason = "not-covered" | "iommu-itself" | "iommu-off" | "no-driver" | "stream-conflict";
 
 /** AMD's and Hygon's vendor ids: a real AMD root complex */
 const AMD_HOST_VENDORS: ReadonlySet<number> = new Set([0x1022, 0x1d94]);
 
 /** "assumed": no table, one unit covering everything; "amd-inferred": no table, but an AMD IOMMU function is present */
-export type IommuKind = "intel" | "amd" | "assumed" | "amd-inferred";
+export type IommuKind = "intel" | "amd" | "assumed" | "amd-inferred" | "smmuv3";
 
 /** what a layout took from the platform the functions imply, without a table saying so (each is warned) */
 export type LayoutInference =
@@ -40,6 +45,8 @@ export interface IommuLayout {
   readonly ungrouped: ReadonlyMap<string, UngroupedReason>;
   readonly dmar: DmarTable | undefined;
   readonly ivrs: IvrsTable | undefined;
+  /** arm64 with an IORT table */
+  readonly iort?: IortTable | undefined;
   readonly acpiIssues: readonly AcpiIssue[];
 }
 

@@ -85,7 +85,7 @@ export function groupsToJson(snapshot: Snapshot, label: string, p: Prediction, n
     ungrouped: [...p.layout.ungrouped].map(([bdf, reason]) => ({
       bdf,
       reason,
-      text: formatStep({ code: "no-iommu", at: bdf, reason }),
+      text: formatStep({ code: "no-iommu", at: bdf, reason, refusal: p.arm64?.refusals.get(bdf) }),
     })),
     warnings: [...p.warnings],
   };
@@ -97,6 +97,8 @@ export interface DiffJson {
   identical: boolean;
   membershipEqual: boolean;
   numbersEqual: boolean;
+  /** arm64 from lspci text, or without the module load order: numbers rest on an assumed order, so only membership decides `identical` */
+  numbersAssumed: boolean;
   differences: GroupDiff["differences"];
   explanations: Record<string, StepJson[]>;
 }
@@ -110,9 +112,10 @@ export function diffToJson(snapshot: Snapshot, label: string, p: Prediction, d: 
   return {
     schema: "iommu-atlas/diff@1",
     source: sourceToJson(snapshot, label),
-    identical: d.membershipEqual && d.numbersEqual,
+    identical: d.membershipEqual && (d.numbersEqual || (p.arm64?.numbersAssumed ?? false)),
     membershipEqual: d.membershipEqual,
     numbersEqual: d.numbersEqual,
+    numbersAssumed: p.arm64?.numbersAssumed ?? false,
     differences: d.differences,
     explanations,
   };

@@ -2,7 +2,7 @@
  * Plans over synthetic machines: one behaviour of the check per machine.
  */
 import { describe, expect, it } from "vitest";
-import { encodeDmar, encodeDrhd, encodeRmrr } from "../acpi/encode.js";
+import { encodeDmar, encodeDrhd, encodeIort, encodeRmrr } from "../acpi/encode.js";
 import { SCOPE_BRIDGE, SCOPE_ENDPOINT } from "../acpi/dmar.js";
 import type { PredictOptions } from "../iommu/predict.js";
 import { parseKernelVersion } from "../kernel/version.js";
@@ -287,6 +287,37 @@ describe("RMRR", () => {
     expect(r.verdict).toBe("unsafe");
     expect(findingText(only(r, "rmrr")[0]!)).toContain(RMRR_CORE_MESSAGE);
     expect(only(run(machine(), plan, kernel("3.10")), "rmrr")[0]!.outcome).toBe("not-enforced");
+  });
+
+  it("arm64: an IORT RMR naming a function's StreamID is reported like an RMRR; remapping permitted relaxes it", () => {
+    const iort = (flags: number) =>
+      encodeIort([
+        { type: "its", its: [0] },
+        { type: "smmuv3", base: 0x9050000n },
+        { type: "root-complex", segment: 0, mappings: [{ inputBase: 0, count: 0x10000, outputBase: 0, to: 1 }] },
+        { type: "rmr", flags, ranges: [[0xe0000000n, 0x10000n]], mappings: [{ inputBase: 0x100, count: 1, outputBase: 0x100, to: 1 }] },
+      ]);
+    const arm = (flags: number): Snapshot =>
+      snapshotOf(
+        [
+          fnInput("00:00.0", parts.hostBridge()),
+          fnInput("00:01.0", parts.rootPort(1), { driver: "pcieport" }),
+          fnInput("00:02.0", parts.rootPort(2), { driver: "pcieport" }),
+          fnInput("01:00.0", parts.endpoint(), { driver: "e1000e" }),
+          fnInput("02:00.0", parts.endpoint(), { driver: "nvme" }),
+        ],
+        { acpi: { iort: iort(flags) } },
+      );
+    const plan = (bdf: string) => `guests:\n  - name: a\n    devices: [${bdf}]\n`;
+    const hit = only(run(arm(0), plan("01:00.0"), kernel("6.8")), "rmrr");
+    expect(hit).toMatchObject([{ bdf: "0000:01:00.0", table: "IORT", outcome: "refused-core", regions: [{ base: 0xe0000000n, limit: 0xe000ffffn }] }]);
+    expect(findingText(hit[0]!)).toContain("has an IORT RMR");
+    expect(only(run(arm(0), plan("01:00.0"), kernel("6.1")), "rmrr")[0]!.outcome).toBe("not-enforced");
+    expect(only(run(arm(1), plan("01:00.0"), kernel("6.8")), "rmrr")).toMatchObject([{ relaxable: "rmr", outcome: "relaxed" }]);
+    // StreamID 0x200 is not named: nothing to report, and the IORT was checked
+    const other = run(arm(0), plan("02:00.0"), kernel("6.8"));
+    expect(only(other, "rmrr")).toEqual([]);
+    expect(only(other, "rmrr-not-checked")).toEqual([]);
   });
 
   it("USB and (since ≈5.3) graphics are relaxed: a warning, not a refusal", () => {

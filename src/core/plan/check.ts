@@ -19,7 +19,7 @@ import { HOST } from "./plan.js";
 import type { Plan, PlanProblem } from "./plan.js";
 import { isBridge, resolvePlan } from "./resolve.js";
 import type { Resolution } from "./resolve.js";
-import { rmrrLookup, rmrrOutcome, rmrrRelaxable } from "./rmrr.js";
+import { rmrOutcome, rmrrLookup, rmrrOutcome, rmrrRelaxable } from "./rmrr.js";
 import { applySriov, potentialVfRids } from "./sriov.js";
 import type { SriovPlan } from "./sriov.js";
 import { driverAllowed, isVfioDriver, viabilityModel } from "./viability.js";
@@ -179,6 +179,11 @@ function groupFindings(ctx: Ctx): Finding[] {
       const fn = topology.functions.get(m)!;
       const hit = rmrrOf(fn);
       if (!hit) continue;
+      if (hit.rmr) {
+        const relaxable = hit.rmr.remapPermitted ? "rmr" : undefined;
+        out.push({ code: "rmrr", bdf: m, guest: res.guestOf.get(m) ?? owner, group: g.id, via: hit.via, regions: hit.regions, relaxable, outcome: rmrOutcome(p.kernel, hit.rmr.remapPermitted), table: "IORT" });
+        continue;
+      }
       const relaxable = rmrrRelaxable(fn);
       out.push({ code: "rmrr", bdf: m, guest: res.guestOf.get(m) ?? owner, group: g.id, via: hit.via, regions: hit.regions, relaxable, outcome: rmrrOutcome(p.kernel, relaxable) });
     }
@@ -211,9 +216,16 @@ export function checkPlan(snapshot: Snapshot, plan: Plan, opts: CheckPlanOptions
   const sr = applySriov(snapshot, plan.sriov, label);
   if (!sr.ok) return { ok: false, problems: sr.problems };
   const machine = sr.snapshot;
-  const p = predict(machine, base);
+  let p = predict(machine, base);
   const topology = p.topology;
   const resolved = resolvePlan(plan, topology, label);
+  // arm64: a guest's function will be bound to its VFIO driver, and that probe sets it up for the SMMU
+  if (resolved.ok && p.arm64 && !p.arm64.probe.atAdd) {
+    const unprobed = new Set(p.arm64.probe.unprobed);
+    const binds = new Map(base.binds ?? []);
+    for (const b of resolved.resolution.guestOf.keys()) if (unprobed.has(b) && !binds.has(b)) binds.set(b, resolved.resolution.wanted.get(b) ?? "vfio-pci");
+    if (binds.size > (base.binds?.size ?? 0)) p = predict(machine, { ...base, binds });
+  }
   const problems: PlanProblem[] = resolved.ok ? [] : [...resolved.problems];
   const vfSlots = potentialVfRids(topology);
   for (const r of plan.aliasRequests) {
@@ -224,7 +236,9 @@ export function checkPlan(snapshot: Snapshot, plan: Plan, opts: CheckPlanOptions
   const ctx: Ctx = { plan, source: snapshot, machine, base, p, res };
   const domainOf = domains(p, res);
   const findings: Finding[] = [...functionFindings(ctx, sr.plans), ...groupFindings(ctx)];
-  if (res.guestOf.size > 0 && !p.layout.dmar) findings.push({ code: "rmrr-not-checked", iommu: p.layout.kind === "amd" ? "amd" : "assumed" });
+  if (res.guestOf.size > 0 && !p.layout.dmar && !(p.arm64 && p.layout.iort)) {
+    findings.push({ code: "rmrr-not-checked", iommu: p.layout.kind === "amd" ? "amd" : p.layout.kind === "smmuv3" ? "smmuv3" : "assumed" });
+  }
 
   // requester IDs two domains can emit
   const emitters = ridEmitters(p, domainOf);

@@ -100,10 +100,13 @@ export type Finding =
       /** the scope entry that names it: itself or a bridge it sits below */
       readonly via: string;
       readonly regions: readonly RmrrRegion[];
-      readonly relaxable: "usb" | "graphics" | undefined;
+      /** "rmr": an IORT RMR that permits remapping */
+      readonly relaxable: "usb" | "graphics" | "rmr" | undefined;
       readonly outcome: RmrrOutcome;
+      /** where the region comes from: a DMAR RMRR (default) or an IORT RMR node (arm64) */
+      readonly table?: "DMAR" | "IORT";
     }
-  | { readonly code: "rmrr-not-checked"; readonly iommu: "amd" | "assumed" }
+  | { readonly code: "rmrr-not-checked"; readonly iommu: "amd" | "assumed" | "smmuv3" }
   | { readonly code: "alias-conflict"; readonly segment: number; readonly rids: readonly number[]; readonly emitters: readonly RidEmitter[] }
   | {
       readonly code: "sriov-bus-overflow";

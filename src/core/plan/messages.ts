@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { schemaWords } from "../design/yaml-source.js";
 import { excerpt } from "../excerpt.js";
-import { formatNoSplit, formatStep } from "../messages.js";
+import { formatNoSplit, formatStep, formatUngroupedReason } from "../messages.js";
 import { formatRid, parseBdf } from "../topology/address.js";
 import type { RefusalReason, RequestReason } from "./alias-requests.js";
 import type { Domain, Finding, RidEmitter, RmrrRegion, SplitMember } from "./findings.js";
@@ -151,7 +151,7 @@ export function findingText(f: Finding): string {
     case "driver-not-vfio":
       return `${f.bdf} (guest ${f.guest}) is to be bound to ${f.driver}, but a guest reaches a device only through vfio-pci or a vfio-pci variant driver`;
     case "no-group": {
-      const why = { "not-covered": "no IOMMU unit covers it", "iommu-itself": "it is the IOMMU's own function", "iommu-off": "the IOMMU is off" }[f.reason];
+      const why = formatUngroupedReason(f.reason);
       return `${f.bdf} (guest ${f.guest}) has no IOMMU group (${why}), so VFIO cannot assign it`;
     }
     case "not-scanned":
@@ -161,7 +161,11 @@ export function findingText(f: Finding): string {
     case "rmrr":
       return rmrrText(f);
     case "rmrr-not-checked":
-      return f.iommu === "amd" ? "AMD-Vi: IVMD unity ranges (the RMRR analogue) are not checked" : "the source has no DMAR table, so RMRRs were not checked";
+      return f.iommu === "amd"
+        ? "AMD-Vi: IVMD unity ranges (the RMRR analogue) are not checked"
+        : f.iommu === "smmuv3"
+          ? "arm64: the source has no IORT table, so RMR nodes (the RMRR analogue) were not checked"
+          : "the source has no DMAR table, so RMRRs were not checked";
     case "alias-conflict":
       return `requester ID${f.rids.length > 1 ? "s" : ""} ${ridList(f.rids)} can be emitted in ${new Set(f.emitters.map((e) => e.domain)).size} domains: ${f.emitters.map(emitterText).join("; ")}`;
     case "sriov-bus-overflow": {
@@ -181,16 +185,19 @@ export function findingText(f: Finding): string {
 }
 
 function rmrrText(f: Extract<Finding, { code: "rmrr" }>): string {
-  const head = `${f.bdf} (guest ${f.guest}, group ${f.group}) has an RMRR (${f.regions.map(regionText).join(", ")})${f.via === f.bdf ? "" : ` through bridge ${f.via}`}`;
+  const what = f.table === "IORT" ? "an IORT RMR" : "an RMRR";
+  const head = `${f.bdf} (guest ${f.guest}, group ${f.group}) has ${what} (${f.regions.map(regionText).join(", ")})${f.via === f.bdf ? "" : ` through bridge ${f.via}`}`;
   switch (f.outcome) {
     case "refused-core":
       return `${head}: the kernel refuses to hand it to VFIO: "${RMRR_CORE_MESSAGE}"`;
     case "refused-intel":
       return `${head}: the kernel refuses to hand it to VFIO: "${RMRR_INTEL_MESSAGE}"`;
     case "relaxed":
-      return `${head}; as a ${f.relaxable === "usb" ? "USB controller" : "graphics device"} its region is relaxable, so assignment goes ahead and the firmware's 1:1 mapping is dropped while the guest has it`;
+      return f.relaxable === "rmr"
+        ? `${head}; the RMR permits remapping, so its region is relaxable: assignment goes ahead and the firmware's 1:1 mapping is dropped while the guest has it`
+        : `${head}; as a ${f.relaxable === "usb" ? "USB controller" : "graphics device"} its region is relaxable, so assignment goes ahead and the firmware's 1:1 mapping is dropped while the guest has it`;
     case "not-enforced":
-      return `${head}; kernels before ≈3.17 assign it anyway, and firmware DMA to that region then goes wherever the guest's mappings point`;
+      return `${head}; ${f.table === "IORT" ? "kernels before ≈6.3" : "kernels before ≈3.17"} assign it anyway, and firmware DMA to that region then goes wherever the guest's mappings point`;
   }
 }
 

@@ -6,7 +6,7 @@
  * claiming one requester ID become a structured conflict, never a silent
  * overwrite. `translate` is the hardware lookup the simulator builds on.
  */
-import { claimDmar, dmarUnits, isDmarUnitIgnored, ivrsAliasOf, ivrsUnits } from "../acpi/index.js";
+import { claimDmar, dmarUnits, iortRootComplex, isDmarUnitIgnored, ivrsAliasOf, ivrsUnits } from "../acpi/index.js";
 import type { DmarUnit, IvrsTable } from "../acpi/index.js";
 import { dmaAliases } from "../iommu/dma-alias.js";
 import type { DmaAlias } from "../iommu/dma-alias.js";
@@ -25,7 +25,7 @@ import type { IommuArch } from "./faults.js";
 import { levelsOfWidth } from "./page-table.js";
 import type { Access, AddressWidth } from "./page-table.js";
 import { SmmuStreamTable, STE_CFG_ABORT, STE_CFG_BYPASS, STE_CFG_S1_TRANSLATE } from "./smmu.js";
-import type { SmmuOptions } from "./smmu.js";
+import type { IommuMapEntry, SmmuOptions } from "./smmu.js";
 import { aliasPolicy, entryTargets } from "./targets.js";
 import type { AliasPolicy, EntryCause, EntryTarget } from "./targets.js";
 import {
@@ -246,6 +246,8 @@ export class IommuMachine {
     amd: ReadonlyMap<number, AmdDeviceTable>;
     smmu: SmmuStreamTable | undefined;
     routeVtd: (segment: number, rid: number) => number;
+    /** SMMU: the order masters are probed in (arm64: driver probe order); default scan order */
+    probeOrder?: readonly string[] | undefined;
   }) {
     this.arch = init.arch;
     this.mode = init.mode;
@@ -263,7 +265,7 @@ export class IommuMachine {
     this.#smmu = init.smmu;
     this.#routeVtdSlow = init.routeVtd;
     for (const f of init.topology.functions.values()) this.#byRid.set(`${f.segment}:${devId(f.bus, f.devfn)}`, f);
-    if (this.#smmu) this.#probeSmmuMasters(this.#smmu);
+    if (this.#smmu) this.#probeSmmuMasters(this.#smmu, init.probeOrder ?? this.#topology.scanOrder);
   }
 
   /**
@@ -271,8 +273,8 @@ export class IommuMachine {
    * master takes its StreamIDs (L2 tables filled with default STEs), or
    * fails when one is another master's ("Aliasing StreamID … unsupported").
    */
-  #probeSmmuMasters(smmu: SmmuStreamTable): void {
-    for (const bdf of this.#topology.scanOrder) {
+  #probeSmmuMasters(smmu: SmmuStreamTable, order: readonly string[]): void {
+    for (const bdf of order) {
       if (!this.#unitOfFn.has(bdf)) continue;
       const sids = this.#smmuSids(bdf, smmu, []);
       const clash = sids.find(({ sid }) => this.#sidOwner.has(sid));
@@ -798,6 +800,20 @@ export class IommuMachine {
   }
 }
 
+/** arm64: the requester ID → StreamID runs of segment 0's root complex that reach `unit` (IORT), else identity */
+function armIommuMap(p: Prediction, unit: string): IommuMapEntry[] {
+  const iort = p.layout.iort;
+  const rc = iort ? iortRootComplex(iort, 0) : undefined;
+  if (!iort || !rc) return [{ ridBase: 0, sidBase: 0, length: 0x10000 }];
+  const out: IommuMapEntry[] = [];
+  for (const m of rc.mappings) {
+    const t = p.arm64!.streams.sidOf(0, m.inputBase);
+    if (t?.unit !== unit) continue;
+    out.push({ ridBase: m.inputBase, sidBase: t.sid, length: m.single ? 1 : Math.min(m.idCount + 1, 0x10000 - m.inputBase) });
+  }
+  return out;
+}
+
 /** a unit index per DMAR unit name, and a slow RID → unit lookup for requester IDs without a function */
 function vtdRouter(p: Prediction, names: readonly string[]): (segment: number, rid: number) => number {
   if (!p.layout.dmar || p.layout.kind !== "intel") return () => (names.length > 0 ? 0 : -1);
@@ -823,9 +839,13 @@ export function machineFromPrediction(p: Prediction, opts: MachineOptions = {}):
   const noUnit = new Map(p.layout.ungrouped);
   const unitOfFn = new Map<string, number>();
 
-  if (opts.smmu) {
-    const smmu = new SmmuStreamTable(opts.smmu);
-    for (const b of p.topology.scanOrder) if (noUnit.get(b) !== "iommu-off") unitOfFn.set(b, 0);
+  // arm64: the SMMU of the prediction, its masters probed in driver probe order
+  const arm = !opts.smmu && p.arm64 && p.layout.units.length > 0 ? p.arm64 : undefined;
+  if (opts.smmu || arm) {
+    const smmu = new SmmuStreamTable(opts.smmu ?? { name: p.layout.units[0]!.name, iommuMap: armIommuMap(p, p.layout.units[0]!.name) });
+    if (arm) {
+      for (const b of arm.probe.passes.flat()) if (p.layout.units[0]!.functions.includes(b) || arm.refusals.has(b)) unitOfFn.set(b, 0);
+    } else for (const b of p.topology.scanOrder) if (noUnit.get(b) !== "iommu-off") unitOfFn.set(b, 0);
     for (const b of unitOfFn.keys()) noUnit.delete(b);
     return new IommuMachine({
       arch: "smmu",
@@ -841,6 +861,7 @@ export function machineFromPrediction(p: Prediction, opts: MachineOptions = {}):
       amd: new Map(),
       smmu,
       routeVtd: () => -1,
+      probeOrder: arm ? [...unitOfFn.keys()] : undefined,
     });
   }
 

@@ -4,6 +4,7 @@
  * folder keeps data only.
  */
 import type { UngroupedReason } from "../iommu/units.js";
+import { formatUngroupedReason } from "../messages.js";
 import { formatRid } from "../topology/address.js";
 import type { Fault } from "./faults.js";
 import type { ProgramIssue } from "./machine.js";
@@ -75,13 +76,7 @@ export function formatCause(c: EntryCause): string {
   }
 }
 
-const NO_UNIT_TEXT: Record<UngroupedReason, string> = {
-  "not-covered": "no IOMMU unit covers it",
-  "iommu-itself": "it is the IOMMU's own function",
-  "iommu-off": "the IOMMU is off",
-};
-
-export const formatNoUnit = (reason: UngroupedReason): string => NO_UNIT_TEXT[reason];
+export const formatNoUnit = (reason: UngroupedReason): string => formatUngroupedReason(reason);
 
 export function formatProgramIssue(i: ProgramIssue): string {
   switch (i.code) {
@@ -96,7 +91,7 @@ export function formatProgramIssue(i: ProgramIssue): string {
       return `${i.unit}: ${what} is claimed by domain '${i.domain}' for ${i.bdf} (${why}) and by domain '${i.heldDomain}' for ${i.heldBy}; ${outcome}. Put both functions in one domain, or move one to another slot`;
     }
     case "no-iommu":
-      return `${i.bdf}: ${NO_UNIT_TEXT[i.reason]}, so Linux cannot attach it to a domain`;
+      return `${i.bdf}: ${formatUngroupedReason(i.reason)}, so Linux cannot attach it to a domain`;
     case "unknown-function":
       return `${i.bdf}: no such function in the source; run 'iommu-atlas show' to list them`;
     case "entry-cleared-in-use":

@@ -5,8 +5,21 @@
  * unit covers, with the reason.
  */
 import type { IommuKind } from "../iommu/units.js";
-import { acpiIssueSeverity, dmarUnits, formatAcpiIssue, isDmarUnitIgnored, ivrsUnits, parseDmar, parseIvrs, resolveDmarScope } from "../acpi/index.js";
-import type { AcpiIssue, AcpiSeverity, DmarDeviceScope, DmarTable, IvrsTable, IvrsUnit, PciResolver } from "../acpi/index.js";
+import {
+  IORT_RMR_REMAP_PERMITTED,
+  acpiIssueSeverity,
+  dmarUnits,
+  formatAcpiIssue,
+  iortRootComplex,
+  iortSmmus,
+  isDmarUnitIgnored,
+  ivrsUnits,
+  parseDmar,
+  parseIvrs,
+  resolveDmarScope,
+} from "../acpi/index.js";
+import type { AcpiIssue, AcpiSeverity, DmarDeviceScope, DmarTable, IortRmr, IvrsTable, IvrsUnit, PciResolver } from "../acpi/index.js";
+import { forEachDmaAlias } from "../iommu/dma-alias.js";
 import type { Prediction } from "../iommu/predict.js";
 import { topologyResolver } from "../iommu/units.js";
 import type { UngroupedReason } from "../iommu/units.js";
@@ -78,7 +91,35 @@ export interface AssumedUnitJson {
   functions: string[];
 }
 
-export type UnitJson = IntelUnitJson | AmdUnitJson | AssumedUnitJson;
+/** one requester ID → StreamID run of a root complex's IORT ID mapping (or the identity of a device tree / lspci source) */
+export interface StreamRangeJson {
+  /** table offset of the IORT ID mapping; null without IORT */
+  offset: number | null;
+  /** first and last requester ID */
+  rids: { start: string; end: string };
+  /** first and last StreamID */
+  streamIds: { start: string; end: string };
+}
+
+/** an Arm SMMU (arm64): from IORT, or assumed (one per segment, StreamID = requester ID) */
+export interface SmmuUnitJson {
+  kind: "smmu";
+  name: string;
+  /** "smmuv3", "smmu" (v1/v2), or "assumed" without IORT */
+  model: "smmuv3" | "smmu" | "assumed";
+  /** table offset of the IORT SMMU node; null when assumed */
+  offset: number | null;
+  base: string | null;
+  /** the root complexes whose requester IDs it translates, with the mapping runs */
+  rootComplexes: { segment: number; offset: number | null; ranges: StreamRangeJson[] }[];
+  /** each covered function's StreamIDs, one per DMA alias, in probe order */
+  streams: { bdf: string; streamIds: { rid: string; streamId: string; cause: string }[] }[];
+  /** memory ranges an IORT RMR node keeps mapped for StreamIDs of this SMMU */
+  rmrs: { offset: number; streamIds: { start: string; end: string }; ranges: { base: string; limit: string }[]; remapPermitted: boolean }[];
+  functions: string[];
+}
+
+export type UnitJson = IntelUnitJson | AmdUnitJson | AssumedUnitJson | SmmuUnitJson;
 
 export interface UnitsJson {
   schema: "iommu-atlas/units@1";
@@ -156,6 +197,77 @@ function amdUnits(ivrs: IvrsTable, covered: ReadonlyMap<string, readonly string[
   }));
 }
 
+const hexId = (n: number): string => `0x${n.toString(16)}`;
+
+/** runs of consecutive requester IDs whose StreamIDs are consecutive too, per segment */
+function streamRuns(p: Prediction, segment: number, unit: string): StreamRangeJson[] {
+  const iort = p.layout.iort;
+  if (iort) {
+    const rc = iortRootComplex(iort, segment);
+    const out: StreamRangeJson[] = [];
+    for (const m of rc?.mappings ?? []) {
+      // the mapping's own target: an SMMU node (mappings straight to an ITS group bypass the SMMU)
+      const first = p.arm64!.streams.sidOf(segment, m.inputBase);
+      const target = iort.byOffset.get(m.outputRef);
+      if (!first || first.unit !== unit || (target?.kind !== "smmu" && target?.kind !== "smmuv3")) continue;
+      // a last ID that the next mapping starts with belongs to that one (iortMapId)
+      const shared = rc!.mappings.some((x) => x !== m && !x.single && x.inputBase === m.inputBase + m.idCount) ? 1 : 0;
+      const last = m.single ? first.sid : first.sid + Math.min(m.idCount - shared, 0xffff - m.inputBase);
+      const lastRid = m.single ? m.inputBase : Math.min(m.inputBase + m.idCount - shared, 0xffff);
+      out.push({ offset: m.offset, rids: { start: formatRid(m.inputBase), end: formatRid(lastRid) }, streamIds: { start: hexId(first.sid), end: hexId(last) } });
+    }
+    return out;
+  }
+  return [{ offset: null, rids: { start: formatRid(0), end: formatRid(0xffff) }, streamIds: { start: hexId(0), end: hexId(0xffff) } }];
+}
+
+function smmuUnits(p: Prediction, covered: ReadonlyMap<string, readonly string[]>): SmmuUnitJson[] {
+  const a = p.arm64!;
+  const iort = p.layout.iort;
+  const nodes = iort ? iortSmmus(iort) : [];
+  const segments = [...new Set([...p.topology.functions.values()].map((f) => f.segment))].sort((x, y) => x - y);
+  return a.streams.units.map((name, i) => {
+    const node = a.streams.from === "iort" ? nodes[i] : undefined;
+    const rootComplexes = segments
+      .map((segment) => ({ segment, offset: iort ? (iortRootComplex(iort, segment)?.offset ?? null) : null, ranges: streamRuns(p, segment, name) }))
+      .filter((rc) => rc.ranges.length > 0 && (iort || a.streams.sidOf(rc.segment, 0)?.unit === name));
+    const functions = [...(covered.get(name) ?? [])];
+    const streams = functions.map((bdf) => {
+      const f = p.topology.functions.get(bdf)!;
+      const ids: { rid: string; streamId: string; cause: string }[] = [];
+      forEachDmaAlias(p.topology, p.props, f, (_q, alias) => {
+        const t = a.streams.sidOf(f.segment, alias.rid);
+        if (t) ids.push({ rid: formatRid(alias.rid), streamId: hexId(t.sid), cause: alias.cause === "bridge" ? `bridge ${alias.via} (${alias.rule})` : alias.cause });
+        return undefined;
+      });
+      return { bdf, streamIds: ids };
+    });
+    const rmrs = (iort?.nodes ?? [])
+      .filter((n): n is IortRmr => n.kind === "rmr")
+      .flatMap((n) =>
+        n.mappings
+          .filter((m) => node !== undefined && m.outputRef === node.offset)
+          .map((m) => ({
+            offset: n.offset,
+            streamIds: { start: hexId(m.outputBase), end: hexId(m.single ? m.outputBase : m.outputBase + m.idCount) },
+            ranges: n.ranges.map((r) => ({ base: hex(r.base), limit: hex(r.base + r.length - 1n) })),
+            remapPermitted: (n.flags & IORT_RMR_REMAP_PERMITTED) !== 0,
+          })),
+      );
+    return {
+      kind: "smmu" as const,
+      name,
+      model: node ? node.kind : "assumed",
+      offset: node ? node.offset : null,
+      base: node ? hex(node.base) : null,
+      rootComplexes,
+      streams,
+      rmrs,
+      functions,
+    };
+  });
+}
+
 function issuesToJson(issues: readonly AcpiIssue[]): UnitsJson["issues"] {
   return issues.map((i) => ({ table: i.table, code: i.code, severity: acpiIssueSeverity[i.code], offset: i.offset, message: formatAcpiIssue(i) }));
 }
@@ -174,6 +286,9 @@ export function unitsToJson(snapshot: Snapshot, label: string, p: Prediction): U
   } else if (ivrs && (p.layout.kind === "amd" || p.params.iommuOff)) {
     units = amdUnits(ivrs, covered);
     iommu = "amd";
+  } else if (p.layout.kind === "smmuv3" && p.arm64) {
+    units = smmuUnits(p, covered);
+    iommu = "smmuv3";
   } else if (p.layout.kind === "assumed" || p.layout.kind === "amd-inferred") {
     units = p.layout.units.map((u) => ({ kind: "assumed", name: u.name, functions: [...u.functions] }));
     iommu = p.layout.kind;
@@ -189,7 +304,7 @@ export function unitsToJson(snapshot: Snapshot, label: string, p: Prediction): U
     iommuOff: p.params.iommuOff,
     units,
     uncovered: [...p.layout.ungrouped].map(([bdf, reason]) => ({ bdf, reason, text: formatNoUnit(reason) })),
-    issues: issuesToJson([...(dmar?.issues ?? []), ...(ivrs?.issues ?? [])]),
+    issues: issuesToJson([...(dmar?.issues ?? []), ...(ivrs?.issues ?? []), ...(p.layout.iort?.issues ?? [])]),
     warnings,
   };
 }

@@ -99,6 +99,18 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
   const rootBuses = readRootBuses(tree);
   const dmar = file("sys/firmware/acpi/tables/DMAR");
   const ivrs = file("sys/firmware/acpi/tables/IVRS");
+  const iort = file("sys/firmware/acpi/tables/IORT");
+  const arch = readText(tree, "proc/sys/kernel/arch");
+  const deviceTree = file("sys/firmware/devicetree/base/compatible") !== undefined;
+  const firmware = dmar || ivrs || iort ? "acpi" : deviceTree ? "devicetree" : undefined;
+  const iommus = listDir(tree, "sys/class/iommu").sort();
+  const procModules = readText(tree, "proc/modules");
+  const modules = procModules === undefined ? undefined : procModules.split("\n").map((l) => l.split(" ")[0]!).filter((m) => m !== "").reverse();
+  const driverModules = new Map<string, string>();
+  for (const d of listDir(tree, "sys/bus/pci/drivers")) {
+    const m = resolveLink(tree, `sys/bus/pci/drivers/${d}/module`);
+    if (m !== undefined) driverModules.set(d, basename(m));
+  }
   return {
     source: "sysfs",
     topology: buildTopology(inputs, { kernelView: true, ...(rootBuses && { rootOrder: acpiRootOrder(rootBuses) }) }),
@@ -106,7 +118,16 @@ export function snapshotFromSysfs(tree: FileTree): Snapshot {
     cmdline: readText(tree, "proc/cmdline"),
     osrelease: readText(tree, "proc/sys/kernel/osrelease"),
     kernelVersion: [readText(tree, "proc/sys/kernel/version"), readText(tree, "proc/version_signature")].filter((t) => t !== undefined).join("\n") || undefined,
-    acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }) },
+    acpi: { ...(dmar && { dmar }), ...(ivrs && { ivrs }), ...(iort && { iort }) },
+    ...((arch !== undefined || firmware !== undefined || iommus.length > 0 || modules !== undefined) && {
+      platform: {
+        ...(arch !== undefined && arch !== "" && { arch }),
+        ...(firmware && { firmware }),
+        ...(iommus.length > 0 && { iommus }),
+        ...(modules !== undefined && { modules }),
+        ...(driverModules.size > 0 && { driverModules }),
+      },
+    }),
     ...(ntb.size > 0 && { ntb }),
     ...(rootBuses && { rootBuses }),
     notes,

@@ -12,7 +12,9 @@ export interface Snapshot {
   readonly osrelease: string | undefined;
   /** the kernel's version string (`/proc/sys/kernel/version`, Ubuntu's `/proc/version_signature`), which names the upstream release of distribution kernels */
   readonly kernelVersion?: string | undefined;
-  readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array };
+  readonly acpi: { readonly dmar?: Uint8Array; readonly ivrs?: Uint8Array; readonly iort?: Uint8Array };
+  /** architecture and firmware description, as far as the source records them (old captures: none) */
+  readonly platform?: Platform;
   /** Switchtec NT functions' BAR0 register images by BDF (capture excerpt or declared partition table) */
   readonly ntb?: ReadonlyMap<string, GasImage>;
   /**
@@ -22,6 +24,20 @@ export interface Snapshot {
   readonly rootBuses?: ReadonlyMap<string, RootBusAcpi>;
   /** notes about the input as a whole (e.g. captured without root) */
   readonly notes: readonly SnapshotNote[];
+}
+
+/** what kind of machine the source comes from */
+export interface Platform {
+  /** `uname -m` (x86_64, aarch64, …), when recorded */
+  readonly arch?: string | undefined;
+  /** how the firmware describes the machine: ACPI tables, or a device tree (a root `compatible`, no IOMMU ACPI table) */
+  readonly firmware?: "acpi" | "devicetree" | undefined;
+  /** IOMMU instances the kernel registered (`/sys/class/iommu`), in name order */
+  readonly iommus?: readonly string[] | undefined;
+  /** loaded modules, oldest first (`/proc/modules` lists the newest first) */
+  readonly modules?: readonly string[] | undefined;
+  /** module of each bound driver that has one (`sys/bus/pci/drivers/<driver>/module`); built-in drivers have none */
+  readonly driverModules?: ReadonlyMap<string, string> | undefined;
 }
 
 /** a root bus's ACPI host bridge: the kernel enumerates root buses in ACPI namespace order */

@@ -1,0 +1,76 @@
+/**
+ * One reader for a user's input bytes or text, shared by the CLI and the web
+ * page: tells lspci output from a design YAML, and words every problem as
+ * the same single line (`label:line: what is wrong; what to do`).
+ */
+import { strFromU8 } from "fflate";
+import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js";
+import { snapshotFromDesign } from "../design/from-design.js";
+import { yamlHasKey } from "../design/yaml-source.js";
+import type { YamlProblem } from "../design/yaml-source.js";
+import { looksLikeLspci, needsPciIds, snapshotFromLspci } from "../lspci/index.js";
+import type { LspciOptions } from "../lspci/index.js";
+import { snapshotFromSysfs } from "./from-sysfs.js";
+import type { Snapshot } from "./snapshot.js";
+
+export type InputResult =
+  /** needsPciIds: lspci names without numeric ids; reading again with `pciIds` recovers them */
+  | { readonly ok: true; readonly snapshot: Snapshot; readonly needsPciIds?: boolean }
+  | { readonly ok: false; readonly message: string };
+
+/** what every unreadable-source message ends with */
+export const SOURCE_HINT = "pass a capture made by 'iommu-atlas capture' or scripts/capture.sh";
+
+/** `label: what is wrong; what to do` for a capture archive that cannot be read */
+export function captureErrorText(label: string, err: CaptureError): string {
+  return `${label}: ${err.detail}; ${SOURCE_HINT}`;
+}
+
+/** a capture archive (.tar, .tar.gz) held in memory, with the CLI's limits and messages */
+export function snapshotFromArchive(bytes: Uint8Array, label: string): InputResult {
+  try {
+    return { ok: true, snapshot: snapshotFromSysfs(readCapture(bytes)) };
+  } catch (err) {
+    if (err instanceof CaptureError) return { ok: false, message: captureErrorText(label, err) };
+    throw err;
+  }
+}
+
+/** any input file's bytes: a capture archive, lspci output or a design, told apart by content */
+export function snapshotFromBytes(bytes: Uint8Array, label: string): InputResult {
+  if (looksLikeCapture(bytes.subarray(0, 512))) return snapshotFromArchive(bytes, label);
+  // UTF-8, bad sequences replaced (fflate uses the platform decoder when there is one)
+  return snapshotFromText(strFromU8(bytes), label);
+}
+
+/** one line for the first problem of a YAML input, counting the rest */
+export function yamlProblemText(file: string, problems: readonly YamlProblem[]): string {
+  const p = problems[0]!;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  return `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`;
+}
+
+/** lspci output (any of the forms the reader knows) or a design YAML; `label` names the input in messages */
+export function snapshotFromText(text: string, label: string, opts: LspciOptions = {}): InputResult {
+  if (looksLikeLspci(text)) {
+    const r = snapshotFromLspci(text, opts);
+    if (!r.ok) return { ok: false, message: `${label}:${r.line}: ${r.reason}` };
+    const notes = [
+      ...r.snapshot.notes,
+      ...(r.dumps > 1 ? [{ code: "lspci-dumps" as const, dumps: r.dumps, format: r.format }] : []),
+      ...r.warnings.map((warning) => ({ code: "lspci" as const, warning })),
+    ];
+    return { ok: true, snapshot: { ...r.snapshot, notes }, needsPciIds: opts.pciIds === undefined && needsPciIds(r) };
+  }
+  if (yamlHasKey(text, ["devices"])) {
+    const r = snapshotFromDesign(text);
+    if (!r.ok) return { ok: false, message: yamlProblemText(label, r.problems) };
+    return { ok: true, snapshot: r.snapshot };
+  }
+  const lines = text.split(/\r?\n/);
+  const first = Math.max(0, lines.findIndex((l) => l.trim() !== ""));
+  return {
+    ok: false,
+    message: `${label}:${first + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${lines[first]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
+  };
+}
