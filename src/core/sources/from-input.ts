@@ -3,6 +3,7 @@
  * page: tells lspci output from a design YAML, and words every problem as
  * the same single line (`label:line: what is wrong; what to do`).
  */
+import { excerpt } from "../excerpt.js";
 import { strFromU8 } from "fflate";
 import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js";
 import { snapshotFromDesign } from "../design/from-design.js";
@@ -67,10 +68,10 @@ export function snapshotFromText(text: string, label: string, opts: LspciOptions
     if (!r.ok) return { ok: false, message: yamlProblemText(label, r.problems) };
     return { ok: true, snapshot: r.snapshot };
   }
-  const lines = text.split(/\r?\n/);
-  const first = Math.max(0, lines.findIndex((l) => l.trim() !== ""));
-  return {
-    ok: false,
-    message: `${label}:${first + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${lines[first]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
-  };
+  // the same words as the CLI's reader (src/cli/load.ts)
+  const action = "pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list";
+  const lines = text.split(/\r?\n/, 1000);
+  const first = lines.findIndex((l) => l.trim() !== "");
+  if (first < 0) return { ok: false, message: `${label}: the file holds only blank lines; ${action}` };
+  return { ok: false, message: `${label}:${first + 1}: not lspci output, a capture archive or a design file ('${excerpt(lines[first]!.trim(), 60)}'); ${action}` };
 }
