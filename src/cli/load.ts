@@ -7,6 +7,7 @@ import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { readSource } from "./sysfs/archive-read.js";
 import { collectSysfs } from "./sysfs/collect.js";
+import { binaryProblem } from "../core/limits.js";
 import { InputError } from "./errors.js";
 import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
@@ -44,14 +45,13 @@ export async function loadSource(source: string | undefined): Promise<Loaded> {
       throw new SourceError(source, systemErrorText(err));
     },
   );
-  const text = new TextDecoder("utf-8").decode(bytes);
   // text sources load their parsers only when one is given (start-up of the archive commands)
-  const { snapshotFromText } = await import("../core/sources/from-input.js");
-  let r = snapshotFromText(text, source);
+  const { snapshotFromBytes } = await import("../core/sources/from-input.js");
+  let r = snapshotFromBytes(bytes, source);
   // names without ids (no -nn): read the ids back through pci.ids
   if (r.ok && r.needsPciIds) {
     const pciIds = await loadPciIds();
-    if (pciIds) r = snapshotFromText(text, source, { pciIds });
+    if (pciIds) r = snapshotFromBytes(bytes, source, { pciIds });
   }
   if (!r.ok) throw new InputError(r.message);
   return { snapshot: r.snapshot, label: source };
@@ -72,18 +72,34 @@ async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
-/** one line for the first problem of a YAML input, counting the rest */
-export async function yamlError(file: string, problems: readonly YamlProblem[]): Promise<InputError> {
+/**
+ * One line for the first problem of a YAML input, counting the rest; user
+ * text in it is escaped and cut. `hint` (e.g. "see docs/plan.md") ends the
+ * line when the message does not already say what to do.
+ */
+export async function yamlError(file: string, problems: readonly YamlProblem[], hint?: string): Promise<InputError> {
   // the text readers load only when a text input is given (start-up of the archive commands)
   const { yamlProblemText } = await import("../core/sources/from-input.js");
-  return new InputError(yamlProblemText(file, problems));
+  return new InputError(yamlProblemText(file, problems, hint));
 }
 
-/** a text input file (plan, scenario); a read failure is one line naming the file, ending with `hint` */
+/**
+ * A text input file (plan, scenario): read failures and binary content are
+ * one line naming the file, ending with `hint`.
+ */
 export async function readTextInput(file: string, hint: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; ${hint}`);
   }
+  return textFromBytes(bytes, file, hint);
+}
+
+/** a text input's bytes as text; binary data is refused with its offset, never echoed */
+export function textFromBytes(bytes: Uint8Array, file: string, hint: string): string {
+  const binary = binaryProblem(bytes);
+  if (binary) throw new InputError(`${file}: offset 0x${binary.offset.toString(16)}: ${binary.what}, not a YAML text; ${hint}`);
+  return new TextDecoder("utf-8").decode(bytes);
 }

@@ -1,8 +1,12 @@
+import { oneLine } from "../core/excerpt.js";
 import { buildProgram, commanderExit } from "./cli.js";
 import { ExitError, InputError, UsageError } from "./errors.js";
 import { stdio } from "./output.js";
 import type { Output } from "./output.js";
 import { OutputError, SourceError } from "./sysfs/errors.js";
+
+/** the longest error line printed */
+const MAX_LINE = 1000;
 
 const BUG_HINT = "this is a bug in iommu-atlas; please report it with the command and, if you can, the capture";
 
@@ -24,16 +28,13 @@ export async function main(argv: readonly string[], io: Output = stdio): Promise
       err = usage;
     }
     if (err instanceof ExitError) return err.code;
-    if (err instanceof UsageError) {
-      io.err(`iommu-atlas: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof SourceError || err instanceof InputError || err instanceof OutputError) {
-      io.err(`iommu-atlas: ${err.message}`);
+    // one printable line whatever the message holds (user text in it is escaped and cut)
+    if (err instanceof UsageError || err instanceof SourceError || err instanceof InputError || err instanceof OutputError) {
+      io.err(oneLine(`iommu-atlas: ${err.message}`, MAX_LINE));
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.err(`iommu-atlas: internal error: ${message.split("\n")[0]}; ${BUG_HINT}`);
+    io.err(oneLine(`iommu-atlas: internal error: ${message.split("\n")[0]}; ${BUG_HINT}`, MAX_LINE));
     if (process.env.IOMMU_ATLAS_DEBUG && err instanceof Error) io.err(err.stack ?? "");
     return 70;
   }

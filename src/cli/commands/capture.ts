@@ -1,7 +1,7 @@
 import path from "node:path";
 import { listDir, type FileTree } from "../../core/fs/file-tree.js";
 import { writeArchive } from "../sysfs/archive.js";
-import { ACPI_TABLES_DIR, collectSysfs, DT_COMPATIBLE, IOMMU_ACPI_TABLES, IOMMU_GROUPS_DIR, PCI_DEVICES_DIR } from "../sysfs/collect.js";
+import { ACPI_TABLES_DIR, collectSysfs, DT_COMPATIBLE, IOMMU_ACPI_TABLES, IOMMU_GROUPS_DIR, PCI_DEVICES_DIR, type CollectOptions } from "../sysfs/collect.js";
 import { OutputError } from "../sysfs/errors.js";
 import { describeNotes } from "../sysfs/notes.js";
 
@@ -16,6 +16,8 @@ export interface CaptureOptions {
   root?: string | undefined;
   /** where lines go; default stdout */
   log?: ((line: string) => void) | undefined;
+  /** tests: runs before each sysfs read (see CollectOptions.beforeRead) */
+  beforeRead?: CollectOptions["beforeRead"];
 }
 
 /** `iommu-atlas-capture-20260102T030405Z.tar.gz` for that instant (UTC) */
@@ -47,7 +49,7 @@ export async function capture(opts: CaptureOptions): Promise<number> {
   const log = opts.log ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const root = opts.root ?? "/";
   const output = opts.output ?? defaultCaptureName(new Date());
-  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false, readRegisters: true, hostname: opts.hostname ?? false });
+  const { tree, notes } = await collectSysfs(root, { redact: opts.redact ?? false, readRegisters: true, hostname: opts.hostname ?? false, ...(opts.beforeRead && { beforeRead: opts.beforeRead }) });
   const counts = countCapture(tree);
   if (counts.functions === 0) {
     log(`nothing captured: no PCI functions under ${path.join(root, PCI_DEVICES_DIR)}; pass --root with the folder that holds sys/ and proc/`);

@@ -1,9 +1,8 @@
 import { checkPlan } from "../../core/plan/check.js";
 import { parsePlan } from "../../core/plan/parse.js";
-import { formatPlanProblem } from "../../core/plan/plan.js";
 import type { PlanProblem } from "../../core/plan/plan.js";
 import { checkToJson, planErrorsToJson } from "../../core/plan/to-json.js";
-import { loadSource, readTextInput } from "../load.js";
+import { loadSource, readTextInput, yamlError } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
@@ -23,10 +22,10 @@ export const CHECK_SAFE = 0;
 export const CHECK_UNSAFE = 1;
 export const CHECK_BAD_INPUT = 2;
 
-/** every problem of the plan, one line each: on stderr, or as JSON on stdout */
-function reportProblems(file: string, problems: readonly PlanProblem[], json: boolean, io: Output): number {
+/** the plan's problems: every one as JSON on stdout, or one line on stderr (the first, counting the rest) */
+async function reportProblems(file: string, problems: readonly PlanProblem[], json: boolean, io: Output): Promise<number> {
   if (json) io.out(toJson(planErrorsToJson(file, problems)));
-  else for (const p of problems) io.err(`iommu-atlas: ${formatPlanProblem(file, p)}`);
+  else io.err(`iommu-atlas: ${(await yamlError(file, problems, "see docs/plan.md")).message}`);
   return CHECK_BAD_INPUT;
 }
 

@@ -1,4 +1,7 @@
+import { excerpt } from "../../core/excerpt.js";
+import { faultLimitProblem } from "../../core/limits.js";
 import { parseFaultLog } from "../../core/faults/parse.js";
+import type { FaultLogParse } from "../../core/faults/parse.js";
 import { faultsToJson } from "../../core/faults/to-json.js";
 import { predict } from "../../core/iommu/predict.js";
 import { InputError } from "../errors.js";
@@ -24,19 +27,24 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** the one line for a paste that holds no fault line we read; `where` names the paste */
+export function noFaultError(where: string, parsed: FaultLogParse): InputError {
+  const u = parsed.unread[0];
+  return new InputError(
+    u
+      ? `${where}:${u.line}: an IOMMU fault line in a format not known ('${excerpt(u.text, 80)}'); paste the kernel's DMAR, AMD-Vi or arm-smmu-v3 lines as dmesg prints them`
+      : `${where}: no IOMMU fault line (DMAR … Request device, AMD-Vi: Event logged, arm-smmu-v3 event) found; paste lines from dmesg`,
+  );
+}
+
 /** `fault LINES [SOURCE]`: which functions can emit each fault's requester ID, whether an alias covers it, and the likely cause */
 export async function fault(opts: FaultOptions, io: Output): Promise<number> {
   const where = opts.lines === "-" ? "stdin" : "the fault argument";
   const text = opts.lines === "-" ? await (opts.stdin ?? readStdin)() : opts.lines;
+  const limit = faultLimitProblem(text);
+  if (limit) throw new InputError(`${where}:${limit.line}: ${limit.message}`);
   const parsed = parseFaultLog(text);
-  if (parsed.faults.length === 0) {
-    const u = parsed.unread[0];
-    throw new InputError(
-      u
-        ? `${where}:${u.line}: an IOMMU fault line in a format not known ('${u.text.slice(0, 80)}'); paste the kernel's DMAR, AMD-Vi or arm-smmu-v3 lines as dmesg prints them`
-        : `${where}: no IOMMU fault line (DMAR … Request device, AMD-Vi: Event logged, arm-smmu-v3 event) found; paste lines from dmesg`,
-    );
-  }
+  if (parsed.faults.length === 0) throw noFaultError(where, parsed);
   const { snapshot, label } = await loadSource(opts.source);
   const p = predict(snapshot, predictOptions(opts));
   const data = faultsToJson(snapshot, label, p, parsed);
@@ -54,7 +62,7 @@ export async function fault(opts: FaultOptions, io: Output): Promise<number> {
     lines.push(`  likely cause: ${f.cause.text}`);
     for (const n of f.notes) lines.push(s.dim(`  note: ${n}`));
   }
-  for (const u of data.unread) lines.push(`${s.yellow("warning")}: ${where}:${u.line}: not read (format not known): ${u.text.slice(0, 100)}`);
+  for (const u of data.unread) lines.push(`${s.yellow("warning")}: ${where}:${u.line}: not read (format not known): ${excerpt(u.text, 100)}`);
   io.out(lines.join("\n"));
   return 0;
 }

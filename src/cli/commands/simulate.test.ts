@@ -91,7 +91,7 @@ describe("simulate", () => {
     const text = (await readFile(NO_QUIRK, "utf8")).replace('proxy: "04.2" }', 'proxy: "04.2", color: red }');
     const file = await scratch("bad.yaml", text);
     const line = text.split("\n").findIndex((l) => l.includes("color: red")) + 1;
-    await expect(simulate({ scenario: file }, recorder())).rejects.toThrow(new InputError(`${file}:${line}: ntb.partitions[1].requester_ids[0]: Unrecognized key: "color"`));
+    await expect(simulate({ scenario: file }, recorder())).rejects.toThrow(new InputError(`${file}:${line}: ntb.partitions[1].requester_ids[0]: unknown field 'color'; see docs/scenario.md`));
     await expect(simulate({ scenario: "/nonexistent/s.yaml" }, recorder())).rejects.toThrow(/^\/nonexistent\/s.yaml: no such file; pass a scenario file/);
     const missing = await scratch("missing.yaml", "hosts:\n  - name: q\n    source: nowhere.tar.gz\ntransactions:\n  - { from: cpu, address: 0 }\n");
     await expect(simulate({ scenario: missing }, recorder())).rejects.toThrow(new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: hosts\\[0\\]\\.source: .*nowhere.tar.gz: no such file or folder`));

@@ -29,7 +29,7 @@ export const SIMULATE_FAILED = 1;
 export async function simulate(opts: SimulateOptions, io: Output): Promise<number> {
   const file = opts.scenario;
   const parsed = parseScenario(await readTextInput(file, "pass a scenario file (see docs/scenario.md and examples/scenarios/)"));
-  if (!parsed.ok) throw await yamlError(file, parsed.problems);
+  if (!parsed.ok) throw await yamlError(file, parsed.problems, "see docs/scenario.md");
   const sources = new Map<string, Snapshot>();
   for (const [i, topo] of parsed.input.topologies.entries()) {
     if (topo.kind !== "source") continue;
@@ -42,7 +42,7 @@ export async function simulate(opts: SimulateOptions, io: Output): Promise<numbe
     }
   }
   const loaded = simulationFrom(parsed.input, sources);
-  if (!loaded.ok) throw await yamlError(file, loaded.problems);
+  if (!loaded.ok) throw await yamlError(file, loaded.problems, "see docs/scenario.md");
   const data = simulationToJson(loaded.simulation.run(), file);
   io.out(opts.json ? toJson(data) : renderSimulation(data, style(io.color)).join("\n"));
   return data.passed ? SIMULATE_PASSED : SIMULATE_FAILED;

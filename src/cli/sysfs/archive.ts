@@ -1,8 +1,8 @@
-import { rename, rm, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { Header, type HeaderData, Pax } from "tar";
 import { readCapture } from "../../core/capture/index.js";
 import type { FileTree, FileTreeEntry } from "../../core/fs/file-tree.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { sourceError } from "./archive-read.js";
 import { OutputError, systemErrorText } from "./errors.js";
 
@@ -72,13 +72,9 @@ export function encodeArchive(tree: FileTree): Uint8Array {
  * @throws OutputError
  */
 export async function writeArchive(tree: FileTree, file: string): Promise<void> {
-  const bytes = encodeArchive(tree);
-  const temp = `${file}.tmp-${process.pid}`;
   try {
-    await writeFile(temp, bytes);
-    await rename(temp, file);
+    await writeFileAtomic(file, encodeArchive(tree));
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new OutputError(file, `cannot write the capture: ${systemErrorText(err)}`);
   }
 }

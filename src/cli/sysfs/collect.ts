@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink, realpath } from "node:fs/promises";
+import { lstat, open, readdir, readFile, readlink, realpath } from "node:fs/promises";
 import { machine } from "node:os";
 import path from "node:path";
 import { DMI_DIR, DMI_FIELDS, HOSTNAME_PATH } from "../../core/fleet/identity.js";
@@ -89,6 +89,12 @@ export interface CollectOptions {
    * (an extracted capture) and never touch device registers
    */
   readonly readRegisters?: boolean;
+  /**
+   * called before each read with the path below the root ("open"), and for
+   * config files once more between the size check and the read ("read"):
+   * tests change the tree here to play a sysfs that changes while it is read
+   */
+  readonly beforeRead?: (rel: string, phase: "open" | "read") => void | Promise<void>;
   /** also record proc/sys/kernel/hostname */
   readonly hostname?: boolean;
 }
@@ -128,6 +134,7 @@ export async function collectSysfs(
   };
   const addFile = async (rel: string): Promise<Uint8Array | undefined> => {
     try {
+      await opts.beforeRead?.(rel, "open");
       const data = new Uint8Array(await readFile(abs(rel)));
       tree.set(rel, { kind: "file", data });
       return data;
@@ -138,6 +145,7 @@ export async function collectSysfs(
   };
   const addLink = async (rel: string): Promise<string | undefined> => {
     try {
+      await opts.beforeRead?.(rel, "open");
       const target = await readlink(abs(rel));
       tree.set(rel, { kind: "symlink", target });
       return target;
@@ -149,6 +157,7 @@ export async function collectSysfs(
   };
   const list = async (rel: string): Promise<string[] | undefined> => {
     try {
+      await opts.beforeRead?.(rel, "open");
       return (await readdir(abs(rel))).sort();
     } catch (err) {
       failed(rel, err);
@@ -205,6 +214,7 @@ export async function collectSysfs(
     let target: string;
     let real: string;
     try {
+      await opts.beforeRead?.(linkRel, "open");
       target = await readlink(abs(linkRel));
       real = await realpath(abs(linkRel));
     } catch (err) {
@@ -221,7 +231,7 @@ export async function collectSysfs(
     tree.set(linkRel, { kind: "symlink", target });
     addDir(devRel);
     for (const name of FUNCTION_FILES) {
-      const data = await addFile(`${devRel}/${name}`);
+      const data = name === "config" ? await addConfig(`${devRel}/${name}`, bdf) : await addFile(`${devRel}/${name}`);
       if (name !== "config" || data === undefined) continue;
       if (data.length < CONFIG_FULL_SIZE) notes.push({ code: "config-truncated", bdf, bytes: data.length });
       if (opts.redact) {
@@ -240,6 +250,39 @@ export async function collectSysfs(
       if (!tree.has(`${PCI_DRIVERS_DIR}/${name}/module`)) await addLink(`${PCI_DRIVERS_DIR}/${name}/module`);
     }
     await addNtbExcerpt(devRel, bdf);
+    // removed while it was read (hot unplug, VFs disabled): keep none of it rather than half
+    const exists = (rel: string): Promise<boolean> => lstat(abs(rel)).then(
+      () => true,
+      () => false,
+    );
+    const linked = await exists(linkRel);
+    // an unreadable config of a function still there is noted already
+    if (linked && (tree.has(`${devRel}/config`) || (await exists(devRel)))) return;
+    for (const key of [...tree.keys()]) if (key === linkRel || key === devRel || key.startsWith(`${devRel}/`)) tree.delete(key);
+    notes.push({ code: "function-vanished", bdf });
+  }
+
+  /** a config file, noting a read that gives fewer bytes than the file's size claims */
+  async function addConfig(rel: string, bdf: string): Promise<Uint8Array | undefined> {
+    let claimed: number;
+    let data: Uint8Array;
+    try {
+      await opts.beforeRead?.(rel, "open");
+      const fh = await open(abs(rel), "r");
+      try {
+        claimed = (await fh.stat()).size;
+        await opts.beforeRead?.(rel, "read");
+        data = new Uint8Array(await fh.readFile());
+      } finally {
+        await fh.close();
+      }
+    } catch (err) {
+      failed(rel, err);
+      return undefined;
+    }
+    tree.set(rel, { kind: "file", data });
+    if (data.length >= CONFIG_FULL_SIZE && data.length < claimed) notes.push({ code: "config-short-read", bdf, bytes: data.length, claimed });
+    return data;
   }
 
   const groups = await list(IOMMU_GROUPS_DIR);
@@ -256,6 +299,13 @@ export async function collectSysfs(
     }
   }
   if (groupCount === 0) notes.push({ code: "no-iommu-groups" });
+  // a group member that is not among the functions: added (or removed) while the capture ran
+  for (const key of tree.keys()) {
+    const m = /^sys\/kernel\/iommu_groups\/([^/]+)\/devices\/([^/]+)$/.exec(key);
+    if (m && !tree.has(`${PCI_DEVICES_DIR}/${m[2]}`) && !notes.some((n) => n.code === "function-vanished" && n.bdf === m[2])) {
+      notes.push({ code: "group-member-uncaptured", bdf: m[2]!, group: m[1]! });
+    }
+  }
 
   // IOMMU instances: links only (their targets live in sys/devices, outside the subset)
   const instances = await list(IOMMU_CLASS_DIR);

@@ -7,6 +7,12 @@ export type CaptureNote =
   | { readonly code: "no-pci-bus"; readonly path: string }
   /** config read returned fewer than 256 bytes (unprivileged reads stop at 64) */
   | { readonly code: "config-truncated"; readonly bdf: string; readonly bytes: number }
+  /** the config file's size claimed more bytes than a read gave (and at least 256 were read) */
+  | { readonly code: "config-short-read"; readonly bdf: string; readonly bytes: number; readonly claimed: number }
+  /** a function removed while the capture read it: nothing of it is kept */
+  | { readonly code: "function-vanished"; readonly bdf: string }
+  /** an IOMMU group lists a function the capture did not find (added while the capture ran) */
+  | { readonly code: "group-member-uncaptured"; readonly bdf: string; readonly group: string }
   /** a file or link that exists but could not be read; `reason` is an errno code */
   | { readonly code: "unreadable"; readonly path: string; readonly reason: string }
   /** a bus/pci/devices link that does not lead into sys/devices */
@@ -62,6 +68,18 @@ export function describeNotes(notes: readonly CaptureNote[]): string[] {
         ? `not root: config space beyond 64 bytes is unreadable (${plural(truncated.length, "function")}); run as root for capabilities (ACS, PCIe)`
         : `config space shorter than 256 bytes on ${plural(truncated.length, "function")}: ${some(truncated.map((n) => `${n.bdf} (${n.bytes} bytes)`))}`,
     );
+  }
+  const short = ofCode(notes, "config-short-read");
+  if (short.length > 0) {
+    lines.push(`config space read shorter than its file claims on ${plural(short.length, "function")}: ${some(short.map((n) => `${n.bdf} (${n.bytes} of ${n.claimed} bytes)`))}; the device may have stopped answering`);
+  }
+  const vanished = ofCode(notes, "function-vanished");
+  if (vanished.length > 0) {
+    lines.push(`${plural(vanished.length, "function")} removed while the capture ran, left out: ${some(vanished.map((n) => n.bdf))}; capture again once the machine is still`);
+  }
+  const uncaptured = ofCode(notes, "group-member-uncaptured");
+  if (uncaptured.length > 0) {
+    lines.push(`${plural(uncaptured.length, "function")} listed in IOMMU groups but not captured (added while the capture ran): ${some(uncaptured.map((n) => `${n.bdf} (group ${n.group})`))}; capture again once the machine is still`);
   }
   const unreadable = ofCode(notes, "unreadable");
   if (unreadable.length > 0) {

@@ -5,6 +5,7 @@
  * of the field or structure at fault. English lives only in
  * `formatAcpiIssue`.
  */
+import { excerpt } from "../excerpt.js";
 
 /** "error": the kernel would reject the table or stop reading it there; "warning": the rest is still usable */
 export type AcpiSeverity = "error" | "warning";
@@ -107,7 +108,7 @@ function describe(issue: AcpiIssue): string {
     case "table-truncated":
       return `only ${issue.available} bytes, the table header needs ${issue.needed}`;
     case "bad-signature":
-      return `signature is "${issue.found}", expected "${issue.expected}"`;
+      return `signature is "${excerpt(issue.found, 12)}", expected "${issue.expected}"`;
     case "length-mismatch":
       return issue.declared > issue.actual
         ? `length field says ${issue.declared} bytes but only ${issue.actual} are present`

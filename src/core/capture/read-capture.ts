@@ -1,3 +1,4 @@
+import { excerpt } from "../excerpt.js";
 import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
 import { CaptureError, tarError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
@@ -13,6 +14,9 @@ import type { TarEntry } from "./tar.js";
  */
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** compressed bytes inflated at a time */
+const INFLATE_SLICE = 16 * 1024;
 
 const OTHER_COMPRESSION: ReadonlyArray<{ name: string; magic: readonly number[] }> = [
   { name: "xz", magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
@@ -69,6 +73,8 @@ export class CaptureReaderCore {
   private format: "gzip" | "tar" | "inflated" | undefined;
   private head = new Uint8Array(0);
   private compressedIn = 0;
+  /** compressed bytes handed to the inflater so far: the ratio check's base */
+  private compressedFed = 0;
   private inflatedOut = 0;
   private finished = false;
 
@@ -167,7 +173,12 @@ export class CaptureReaderCore {
       return;
     }
     try {
-      this.gunzip!.push(chunk, final);
+      // in slices, so that a bomb is stopped after at most maxRatio × SLICE bytes more than the limit, not after the whole chunk
+      for (let at = 0; at < chunk.length || (final && at === 0); at += INFLATE_SLICE) {
+        const piece = chunk.subarray(at, at + INFLATE_SLICE);
+        this.compressedFed += piece.length;
+        this.gunzip!.push(piece, final && at + INFLATE_SLICE >= chunk.length);
+      }
     } catch (err) {
       if (err instanceof CaptureError) throw err;
       const why = flateReason(err);
@@ -178,9 +189,9 @@ export class CaptureReaderCore {
   private inflated(data: Uint8Array): void {
     this.inflatedOut += data.length;
     const { maxRatio, ratioAfterBytes } = this.limits;
-    if (this.inflatedOut > ratioAfterBytes && this.inflatedOut > maxRatio * this.compressedIn) {
+    if (this.inflatedOut > ratioAfterBytes && this.inflatedOut > maxRatio * this.compressedFed) {
       throw new CaptureError(
-        `gzip data inflates more than ${maxRatio} times its size (${this.inflatedOut} bytes from ${this.compressedIn}): not a capture, or a decompression bomb`,
+        `gzip data inflates more than ${maxRatio} times its size (${this.inflatedOut} bytes from ${this.compressedFed}): not a capture, or a decompression bomb`,
         this.inflatedOut,
       );
     }
@@ -192,7 +203,7 @@ export class CaptureReaderCore {
     const key = treeKey(entry.path);
     if (key === undefined) return;
     if (entry.path.startsWith("/") || key.split("/").includes("..")) {
-      throw tarError("unsafe tar archive", entry.offset, `path ${JSON.stringify(entry.path)} leaves the capture root`);
+      throw tarError("unsafe tar archive", entry.offset, `path "${excerpt(entry.path, 80)}" leaves the capture root`);
     }
     switch (entry.type) {
       case "file":
@@ -202,13 +213,13 @@ export class CaptureReaderCore {
         this.tree.set(key, { kind: "dir" });
         return;
       case "symlink":
-        if (entry.linkpath === "") throw tarError("corrupt tar archive", entry.offset, `symlink ${key} has no target`);
+        if (entry.linkpath === "") throw tarError("corrupt tar archive", entry.offset, `symlink ${excerpt(key, 80)} has no target`);
         this.tree.set(key, { kind: "symlink", target: entry.linkpath });
         return;
       case "hardlink": {
         // a second name for an earlier file
         const earlier = this.tree.get(treeKey(entry.linkpath) ?? "");
-        if (earlier?.kind !== "file") throw tarError("corrupt tar archive", entry.offset, `hard link ${key} to a missing file`);
+        if (earlier?.kind !== "file") throw tarError("corrupt tar archive", entry.offset, `hard link ${excerpt(key, 80)} to a missing file`);
         this.tree.set(key, earlier);
         return;
       }

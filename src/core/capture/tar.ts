@@ -1,3 +1,4 @@
+import { excerpt } from "../excerpt.js";
 import { tarError } from "./capture-error.js";
 import type { CaptureLimits } from "./limits.js";
 
@@ -230,7 +231,7 @@ export class TarParser {
     const header: Header = { name, linkname: cString(block, 157, 100), size, flag };
     const keep = flag === FLAG.file || flag === FLAG.fileOld || flag === FLAG.contiguous || META_FLAGS.has(flag);
     if (keep && size > this.limits.maxEntryBytes) {
-      throw tarError("tar entry too large", offset, `${JSON.stringify(this.pending.path ?? name)} holds ${size} bytes, more than the ${this.limits.maxEntryBytes} a capture file may have`);
+      throw tarError("tar entry too large", offset, `"${excerpt(this.pending.path ?? name, 80)}" holds ${size} bytes, more than the ${this.limits.maxEntryBytes} a capture file may have`);
     }
     if (size === 0) {
       this.finishEntry(header, offset, new Uint8Array(0), 0);

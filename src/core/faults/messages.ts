@@ -1,4 +1,5 @@
 /** English for fault reports and their causes */
+import { excerpt } from "../excerpt.js";
 import type { FaultCause, FaultNote } from "./explain.js";
 import type { FaultLineFormat, ParsedFault } from "./parse.js";
 
@@ -25,11 +26,11 @@ const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`;
 /** one line: what the IOMMU reported */
 export function formatFaultSummary(f: ParsedFault, rid: string): string {
   const what = f.kind === "interrupt" ? "interrupt" : f.access ? `DMA ${f.access}` : "request";
-  const at = f.address !== undefined ? ` at ${f.address}` : f.faultIndex !== undefined ? ` (IRTE index ${f.faultIndex})` : "";
+  const at = f.address !== undefined ? ` at ${excerpt(String(f.address), 40)}` : f.faultIndex !== undefined ? ` (IRTE index ${f.faultIndex})` : "";
   let reason: string;
-  if (f.arch === "vtd") reason = f.code !== undefined ? `fault reason ${hex2(f.code)}${f.reason ? `: ${f.reason}` : ""}` : "fault reason not shown";
-  else if (f.arch === "amd") reason = `${f.reason ?? "event"}${f.domain !== undefined ? ` domain ${hex2(f.domain)}` : ""}${f.flags !== undefined ? ` flags ${hex2(f.flags)}` : ""}`;
-  else reason = `event ${f.code !== undefined ? hex2(f.code) : "?"}${f.reason ? ` ${f.reason}` : ""}`;
+  if (f.arch === "vtd") reason = f.code !== undefined ? `fault reason ${hex2(f.code)}${f.reason ? `: ${excerpt(f.reason, 80)}` : ""}` : "fault reason not shown";
+  else if (f.arch === "amd") reason = `${excerpt(f.reason ?? "event", 80)}${f.domain !== undefined ? ` domain ${hex2(f.domain)}` : ""}${f.flags !== undefined ? ` flags ${hex2(f.flags)}` : ""}`;
+  else reason = `event ${f.code !== undefined ? hex2(f.code) : "?"}${f.reason ? ` ${excerpt(f.reason, 80)}` : ""}`;
   return `${what} from ${rid}${at}: ${reason}`;
 }
 

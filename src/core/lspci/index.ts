@@ -67,6 +67,7 @@ import { idsFromNames } from "./pci-names.js";
 import { scanLspci } from "./scan.js";
 import type { PciIds } from "../pci-ids/pci-ids.js";
 import { TreeReader } from "./tree.js";
+import { lspciLimitProblem } from "../limits.js";
 import type { Snapshot } from "../sources/snapshot.js";
 import type { LspciWarning } from "./warnings.js";
 
@@ -81,10 +82,12 @@ const NOT_LSPCI = "not lspci output: no device line (`00:02.0 PCI bridge: …`),
  * `ok: false` naming the first line that did not fit.
  */
 export function snapshotFromLspci(text: string, opts: LspciOptions = {}): LspciResult {
+  const limit = lspciLimitProblem(text);
+  if (limit) return { ok: false, line: limit.line, text: "", reason: limit.message };
   const scan = scanLspci(decodeQuotedPrintable(text));
   if (!scan.dumps.some((d) => d.records.length > 0 || d.trees.length > 0)) {
     const unfit = scan.firstUnfit;
-    if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output" };
+    if (!unfit) return { ok: false, line: 1, text: "", reason: "empty: no lspci output; save the output of `sudo lspci -vvnn` and pass that" };
     return { ok: false, line: unfit.line, text: unfit.text, reason: NOT_LSPCI };
   }
   const named = opts.pciIds ? idsFromNames(scan.dumps, opts.pciIds) : [];

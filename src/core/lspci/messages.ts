@@ -2,6 +2,7 @@
  * English for the lspci reader's warnings, one switch over the code.
  * (Belongs in core/messages.ts once that file takes lspci warnings.)
  */
+import { excerpt } from "../excerpt.js";
 import type { LspciWarning } from "./warnings.js";
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
@@ -11,7 +12,7 @@ const list = (bdfs: readonly string[]): string => (bdfs.length <= 4 ? bdfs.join(
 export function formatLspciWarning(w: LspciWarning): string {
   switch (w.code) {
     case "several-dumps":
-      return `the file holds ${w.dumps} lspci runs (starting at lines ${w.lines.join(", ")}); they are read as one machine`;
+      return `the file holds ${w.dumps} lspci runs (starting at lines ${w.lines.length <= 4 ? w.lines.join(", ") : `${w.lines.slice(0, 4).join(", ")} and ${w.lines.length - 4} more`}); they are read as one machine`;
     case "dumps-disagree":
       return `${w.bdf}: lines ${w.lines[0]} and ${w.lines[1]} disagree about its ${w.field}; the first is used — are these two machines?`;
     case "text-skipped":
@@ -39,7 +40,7 @@ export function formatLspciWarning(w: LspciWarning): string {
     case "ids-name-unknown":
       return `${plural(w.functions, "function")} (${w.first}: "${w.name}") have names pci.ids${w.version ? ` ${w.version}` : ""} does not hold: vendor/device read as ffff — use lspci -nn`;
     case "class-unknown":
-      return `${w.bdf} (line ${w.line}): unknown class name "${w.text}" — use lspci -nn`;
+      return `${w.bdf} (line ${w.line}): unknown class name "${excerpt(w.text, 60)}" — use lspci -nn`;
     case "bridge-buses-unknown":
       return `bus numbers of ${plural(w.bdfs.length, "bridge")} (${list(w.bdfs)}) are not shown: what sits behind them hangs off separate roots — add lspci -t or use -v`;
     case "bus-guessed":

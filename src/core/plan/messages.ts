@@ -3,6 +3,8 @@
  * place the plan check's prose lives. Each function switches over a code.
  */
 import type { z } from "zod";
+import { schemaWords } from "../design/yaml-source.js";
+import { excerpt } from "../excerpt.js";
 import { formatNoSplit, formatStep, formatUngroupedReason } from "../messages.js";
 import { formatRid, parseBdf } from "../topology/address.js";
 import type { RefusalReason, RequestReason } from "./alias-requests.js";
@@ -19,7 +21,7 @@ export const MSG_VF_COUNT = "expected a VF count: a whole number up to 65535";
 export const MSG_EMPTY_PLAN = "the plan is empty; expected a map with guests, host, sriov or alias_requests (see docs/plan.md)";
 export const MSG_NOT_A_MAP = "expected a map with guests, host, sriov or alias_requests at the top (see docs/plan.md)";
 
-const quote = (s: string): string => `'${s.length > 40 ? `${s.slice(0, 37)}...` : s}'`;
+const quote = (s: string): string => `'${excerpt(s, 40)}'`;
 
 export const notSelectorMessage = (s: string): string => `${quote(s)} is not a BDF, vendor:device or class; write 0000:01:00.0, 10de:1b80 or class:0300`;
 export const notBdfMessage = (s: string): string => `${quote(s)} is not a PCI address; write [dddd:]bb:dd.f, e.g. 0000:81:00.0`;
@@ -32,34 +34,10 @@ export function unknownGuestMessage(name: string, known: readonly string[]): str
   return `no guest named ${quote(name)} in this plan${known.length ? ` (guests: ${known.join(", ")})` : "; define it under guests first"}`;
 }
 
-function describeInput(input: unknown): string {
-  if (input === undefined || input === null) return "nothing";
-  if (typeof input === "string") return input === "" ? "an empty value" : `the text ${quote(input)}`;
-  if (Array.isArray(input)) return "a list";
-  if (typeof input === "object") return "a map";
-  return String(input);
-}
-
-const EXPECTED: Record<string, string> = { string: "a text value", array: "a list", object: "a map", record: "a map", number: "a number" };
-
 /** zod issue → English, for the shapes a YAML plan can get wrong; undefined keeps zod's own text */
 export function schemaIssueMessage(iss: z.core.$ZodRawIssue): string | undefined {
-  switch (iss.code) {
-    case "invalid_type":
-      return iss.input === undefined ? "required, but missing" : `expected ${EXPECTED[iss.expected] ?? iss.expected}, found ${describeInput(iss.input)}`;
-    case "unrecognized_keys":
-      return `unknown field${iss.keys.length > 1 ? "s" : ""} ${iss.keys.map(quote).join(", ")} (see docs/plan.md for the fields a plan has)`;
-    case "too_small":
-      if (iss.origin === "array") return `needs at least ${String(iss.minimum)} entr${Number(iss.minimum) === 1 ? "y" : "ies"}`;
-      return iss.origin === "string" ? "must not be empty" : undefined;
-    case "invalid_key":
-      // a record key: the key schema's own message says what is wrong
-      return iss.issues[0]?.message;
-    case "invalid_value":
-      return `expected ${iss.values.map((v) => quote(String(v))).join(" or ")}`;
-    default:
-      return undefined;
-  }
+  if (iss.code === "unrecognized_keys") return `${schemaWords(iss)} (see docs/plan.md for the fields a plan has)`;
+  return schemaWords(iss);
 }
 
 // ---------------------------------------------------------------- plan against the machine

@@ -4,7 +4,7 @@
  * checked with zod; each problem names its line and field.
  */
 import { z } from "zod";
-import { dotPath, readYamlDocument, zodProblems } from "../design/yaml-source.js";
+import { docToJs, dotPath, readYamlDocument, zodProblems } from "../design/yaml-source.js";
 import type { YamlPath } from "../design/yaml-source.js";
 import { formatBdf, parseBdf } from "../topology/address.js";
 import {
@@ -94,7 +94,9 @@ export function parsePlan(text: string, file: string): PlanResult {
   const read = readYamlDocument(text, { failsafe: true });
   if (!read.ok) return read;
   const { doc, lineOf } = read;
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const js = docToJs(doc);
+  if (!js.ok) return js;
+  const data = js.value;
   if (data === null || data === undefined || data === "") return { ok: false, problems: [{ line: 1, path: "", message: MSG_EMPTY_PLAN }] };
   if (typeof data !== "object" || Array.isArray(data)) return { ok: false, problems: [{ line: lineOf([]), path: "", message: MSG_NOT_A_MAP }] };
 

@@ -3,6 +3,8 @@
  * page: tells lspci output from a design YAML, and words every problem as
  * the same single line (`label:line: what is wrong; what to do`).
  */
+import { excerpt } from "../excerpt.js";
+import { binaryProblem } from "../limits.js";
 import { strFromU8 } from "fflate";
 import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js";
 import { snapshotFromDesign } from "../design/from-design.js";
@@ -36,18 +38,40 @@ export function snapshotFromArchive(bytes: Uint8Array, label: string): InputResu
   }
 }
 
-/** any input file's bytes: a capture archive, lspci output or a design, told apart by content */
-export function snapshotFromBytes(bytes: Uint8Array, label: string): InputResult {
+const SOURCE_KINDS = "not lspci output, a capture archive or a design file";
+const SOURCE_ACTION = "pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list";
+
+/**
+ * Any input file's bytes: a capture archive, lspci output or a design, told
+ * apart by content. Binary data that is none of them is refused with its
+ * offset, never echoed.
+ */
+export function snapshotFromBytes(bytes: Uint8Array, label: string, opts: LspciOptions = {}): InputResult {
   if (looksLikeCapture(bytes.subarray(0, 512))) return snapshotFromArchive(bytes, label);
+  if (bytes.length === 0) return { ok: false, message: `${label}: the file is empty; ${SOURCE_ACTION}` };
+  const binary = binaryProblem(bytes);
+  if (binary) {
+    const action = binary.what.endsWith("compressed data") ? `decompress it first (only gzip is read), or ${SOURCE_ACTION}` : SOURCE_ACTION;
+    return { ok: false, message: `${label}: offset 0x${binary.offset.toString(16)}: ${binary.what}, ${SOURCE_KINDS}; ${action}` };
+  }
   // UTF-8, bad sequences replaced (fflate uses the platform decoder when there is one)
-  return snapshotFromText(strFromU8(bytes), label);
+  return snapshotFromText(strFromU8(bytes), label, opts);
 }
 
-/** one line for the first problem of a YAML input, counting the rest */
-export function yamlProblemText(file: string, problems: readonly YamlProblem[]): string {
+/** longest message a YAML problem gives; past it the text is cut */
+const MAX_PROBLEM_LENGTH = 400;
+
+/**
+ * One line for the first problem of a YAML input, counting the rest; user
+ * text in it is escaped and cut. `hint` ends the line when the message does
+ * not already say what to do.
+ */
+export function yamlProblemText(file: string, problems: readonly YamlProblem[], hint?: string): string {
   const p = problems[0]!;
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
-  return `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}${more}`;
+  const message = excerpt(`${p.path ? `${p.path}: ` : ""}${p.message}`, MAX_PROBLEM_LENGTH);
+  const tail = hint && !/docs\/|; /.test(message) ? `; ${hint}` : "";
+  return `${file}:${p.line}: ${message}${more}${tail}`;
 }
 
 /** lspci output (any of the forms the reader knows) or a design YAML; `label` names the input in messages */
@@ -64,13 +88,12 @@ export function snapshotFromText(text: string, label: string, opts: LspciOptions
   }
   if (yamlHasKey(text, ["devices"])) {
     const r = snapshotFromDesign(text);
-    if (!r.ok) return { ok: false, message: yamlProblemText(label, r.problems) };
+    if (!r.ok) return { ok: false, message: yamlProblemText(label, r.problems, "see docs/design.md") };
     return { ok: true, snapshot: r.snapshot };
   }
-  const lines = text.split(/\r?\n/);
-  const first = Math.max(0, lines.findIndex((l) => l.trim() !== ""));
-  return {
-    ok: false,
-    message: `${label}:${first + 1}: not lspci output, a capture archive, a sysfs folder or a design file ('${lines[first]!.slice(0, 60)}'); pass the output of 'sudo lspci -vvnn', a capture made by 'iommu-atlas capture', or a design YAML with a devices: list`,
-  };
+  const action = SOURCE_ACTION;
+  const lines = text.split(/\r?\n/, 1000);
+  const first = lines.findIndex((l) => l.trim() !== "");
+  if (first < 0) return { ok: false, message: `${label}: the file holds only blank lines; ${action}` };
+  return { ok: false, message: `${label}:${first + 1}: ${SOURCE_KINDS} ('${excerpt(lines[first]!.trim(), 60)}'); ${action}` };
 }
