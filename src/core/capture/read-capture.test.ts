@@ -6,7 +6,7 @@ import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
 import { CaptureError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
 import type { CaptureLimits } from "./limits.js";
-import { CaptureReader, looksLikeCapture, readCapture } from "./index.js";
+import { CaptureReader, CaptureReaderCore, looksLikeCapture, readCapture } from "./index.js";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -116,5 +116,16 @@ describe("limits, each with its own message", () => {
   it("a real capture's ratio passes the default guard", () => {
     const tree = sampleTree();
     expect(readCapture(encodeArchive(tree), small({ ratioAfterBytes: 0 }))).toEqual(tree);
+  });
+
+  it("bytes inflated by the platform (the CLI's node:zlib) are guarded against the compressed bytes it read", () => {
+    const tree = sampleTree([["sys/big", { kind: "file", data: new Uint8Array(8192) }]]);
+    const tar = tarOf(tree);
+    const limits = small({ ratioAfterBytes: 0, maxRatio: 10 });
+    const ok = new CaptureReaderCore(limits);
+    ok.pushInflated(tar, Math.ceil(tar.length / 5));
+    expect(ok.finish()).toEqual(tree);
+    const bomb = new CaptureReaderCore(limits);
+    expect(errorOf(() => bomb.pushInflated(tar, 100)).detail).toMatch(/^gzip data inflates more than 10 times its size \(\d+ bytes from 100\)/);
   });
 });

@@ -120,6 +120,8 @@ export class CaptureReaderCore {
     if (this.format !== undefined && this.format !== "inflated") throw new CaptureError("capture reader fed both compressed and inflated bytes");
     this.format = "inflated";
     this.compressedIn = compressedSoFar;
+    // the platform inflater has consumed these: the ratio guard's base, as for push
+    this.compressedFed = compressedSoFar;
     if (data.length > 0) this.inflated(data);
   }
 
