@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { mulberry32 } from "./gen.mjs";
-import { BEGIN_MARKER, END_MARKER, cpioNewc } from "./initramfs.mjs";
+import { BEGIN_MARKER, END_MARKER, baseEntries, cpioNewc } from "./initramfs.mjs";
 
 export const ARM64_QEMU = "qemu-system-aarch64";
 /** UEFI firmware for an ACPI (IORT) boot, from Debian's qemu-efi-aarch64 */
@@ -202,15 +202,7 @@ poweroff -f
 export function buildArm64Initramfs(input) {
   /** @type {import("./initramfs.mjs").CpioEntry[]} */
   const entries = [
-    { name: "bin", type: "dir" },
-    { name: "bin/busybox", type: "file", perm: 0o755, data: input.busybox },
-    { name: "bin/sh", type: "symlink", target: "busybox" },
-    { name: "dev", type: "dir" },
-    { name: "dev/console", type: "char", perm: 0o600, rdev: [5, 1] },
-    { name: "dev/null", type: "char", perm: 0o666, rdev: [1, 3] },
-    { name: "proc", type: "dir" },
-    { name: "sys", type: "dir" },
-    { name: "tmp", type: "dir", perm: 0o1777 },
+    ...baseEntries(input.busybox),
     { name: "lib", type: "dir" },
     { name: "lib/modules", type: "dir" },
     { name: "init", type: "file", perm: 0o755, data: ARM64_INIT },

@@ -141,10 +141,24 @@ export function readCpioNewc(buf) {
  * @returns {Buffer} gzip-compressed newc archive
  */
 export function buildInitramfs(input) {
-  /** @type {CpioEntry[]} */
   const entries = [
+    ...baseEntries(input.busybox),
+    { name: "init", type: "file", perm: 0o755, data: INIT_SCRIPT },
+    { name: "capture.sh", type: "file", perm: 0o755, data: input.captureScript },
+  ];
+  return gzipSync(cpioNewc(/** @type {CpioEntry[]} */ (entries)), { level: 6 });
+}
+
+/**
+ * What every guest's initramfs holds before its /init: busybox as the shell, the two device nodes
+ * the console needs, and the folders procfs, sysfs and the capture use.
+ * @param {Uint8Array} busybox
+ * @returns {CpioEntry[]}
+ */
+export function baseEntries(busybox) {
+  return [
     { name: "bin", type: "dir" },
-    { name: "bin/busybox", type: "file", perm: 0o755, data: input.busybox },
+    { name: "bin/busybox", type: "file", perm: 0o755, data: busybox },
     { name: "bin/sh", type: "symlink", target: "busybox" },
     { name: "dev", type: "dir" },
     { name: "dev/console", type: "char", perm: 0o600, rdev: [5, 1] },
@@ -152,10 +166,7 @@ export function buildInitramfs(input) {
     { name: "proc", type: "dir" },
     { name: "sys", type: "dir" },
     { name: "tmp", type: "dir", perm: 0o1777 },
-    { name: "init", type: "file", perm: 0o755, data: INIT_SCRIPT },
-    { name: "capture.sh", type: "file", perm: 0o755, data: input.captureScript },
   ];
-  return gzipSync(cpioNewc(entries), { level: 6 });
 }
 
 /**

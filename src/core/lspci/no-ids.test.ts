@@ -3,24 +3,20 @@
  * ids stripped must give the same ids (read back through pci.ids) and the
  * same groups, so id-keyed quirk rows still fire.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { predict } from "../iommu/predict.js";
 import { PciIds } from "../pci-ids/pci-ids.js";
 import type { Snapshot } from "../sources/snapshot.js";
+import { lspciCorpusFiles } from "../testing/corpus-files.js";
 import { snapshotFromLspci } from "./index.js";
 
 const ids = PciIds.parse(gunzipSync(readFileSync(path.resolve("data", "pci.ids.gz"))).toString("utf8"));
 
 const here = path.dirname(new URL(import.meta.url).pathname);
-const fixtureDir = path.join(here, "fixtures", "corpus");
-const sharedDir = path.resolve("..", "shared", "corpus", "lspci-vvnn");
-const files = [
-  ...readdirSync(fixtureDir).filter((f) => f.endsWith(".txt")).map((f) => path.join(fixtureDir, f)),
-  ...(existsSync(sharedDir) ? readdirSync(sharedDir).filter((f) => f.endsWith(".txt")).map((f) => path.join(sharedDir, f)) : []),
-];
+const files = lspciCorpusFiles();
 
 const ID = "[0-9a-fA-F]{4}";
 /**

@@ -3,20 +3,15 @@
  * device (device line, bus numbers, the Express header, the ACS, ARI and
  * SR-IOV blocks, the group) must give the same groups as the whole file.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { predict } from "../iommu/predict.js";
 import type { Snapshot } from "../sources/snapshot.js";
+import { lspciCorpusFiles } from "../testing/corpus-files.js";
 import { snapshotFromLspci } from "./index.js";
 
-const here = path.dirname(new URL(import.meta.url).pathname);
-const fixtureDir = path.join(here, "fixtures", "corpus");
-const sharedDir = path.resolve("..", "shared", "corpus", "lspci-vvnn");
-const files = [
-  ...readdirSync(fixtureDir).filter((f) => f.endsWith(".txt")).map((f) => path.join(fixtureDir, f)),
-  ...(existsSync(sharedDir) ? readdirSync(sharedDir).filter((f) => f.endsWith(".txt")).map((f) => path.join(sharedDir, f)) : []),
-];
+const files = lspciCorpusFiles();
 
 const DEVICE = /^(?:[0-9a-fA-F]{4,8}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7] /;
 /** capability blocks kept whole; every other block keeps its header only when `headers` */
