@@ -38,7 +38,28 @@ function classicScript(): Plugin {
   };
 }
 
-export default defineConfig({
+/**
+ * `--mode headless`: the page's shared-link and input reading (page/headless.ts)
+ * as one ES module for Node in dist/web-headless, which `npm run fuzz` feeds.
+ */
+const headless = defineConfig({
+  root: here("./page"),
+  publicDir: false,
+  logLevel: "warn",
+  plugins: [base64Import()],
+  build: {
+    outDir: here("../../dist/web-headless"),
+    emptyOutDir: true,
+    reportCompressedSize: false,
+    minify: false,
+    lib: { entry: here("./page/headless.ts"), formats: ["es"], fileName: "headless" },
+    rolldownOptions: { checks: { pluginTimings: false } },
+  },
+});
+
+export default defineConfig(({ mode }) => (mode === "headless" ? headless : page));
+
+const page = defineConfig({
   root: here("./page"),
   base: "./",
   publicDir: false,

@@ -49,6 +49,12 @@ describe.skipIf(!haveDist)("fuzz targets", () => {
     expect(answers).toEqual(["error", "error", "model", "error", "error", "error", "error"]);
   });
 
+  it("fragment: a deflate bomb, JSON nested 2,000,000 deep and oversized lists in a shared link are refused with one line", () => {
+    const { fragmentBombs } = fuzz!;
+    const answers = fragmentBombs.map((link) => TARGETS.fragment!.check(new TextEncoder().encode(link), rng()));
+    expect(answers).toEqual(["error", "error", "error", "error"]);
+  });
+
   it("what campaigns found: control characters, huge pastes, deep and aliased YAML", () => {
     const ivrs = new Uint8Array(48);
     ivrs.set(enc("\u001b[2J"), 0);

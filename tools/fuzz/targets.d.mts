@@ -13,3 +13,4 @@ export declare const TARGETS: Record<string, FuzzTarget>;
 export declare const bombs: { readonly list: readonly Uint8Array[] };
 export declare function checkErrorLine(line: string, file?: string): void;
 export declare function inputOf(target: string, seed: number, index: number): { bytes: Uint8Array; rng: unknown };
+export declare const fragmentBombs: readonly string[];

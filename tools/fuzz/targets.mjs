@@ -32,6 +32,8 @@ const [core, acpi, switchtec, archive, load, planParse, planCheck, scenario, sim
 ]);
 
 const fromInput = await dist("core/sources/from-input.js");
+/** the web page's shared-link and input reading, built for Node (vite build --mode headless) */
+const page = await import(join(REPO, "dist/web-headless/headless.js"));
 
 /** the CLI's reading of a source file's bytes (core's reader; its one-line message thrown as the CLI throws it) */
 function snapshotFromBytes(bytes, file) {
@@ -402,6 +404,109 @@ export const TARGETS = {
       for (const line of r.log ?? []) checkMessage(line, "quirk log line");
       return image.regions.length > 0 ? "model" : "error";
     },
+  },
+};
+
+
+// ---------------------------------------------------------------- the web page's URL fragment
+
+const { deflateRawSync } = gz;
+const base64url = (bytes) => Buffer.from(bytes).toString("base64url");
+const fragmentOf = (jsonText, level = 6) => `#s=${base64url(deflateRawSync(Buffer.from(jsonText), { level }))}`;
+/** links that inflate past the page's limit, or hold JSON nested past any stack */
+export const fragmentBombs = [
+  fragmentOf("0".repeat(100 * 1024 * 1024), 9),
+  fragmentOf(`{"v":1,"input":${"[".repeat(2_000_000)}`, 9),
+  fragmentOf(JSON.stringify({ v: 1, toggled: Array.from({ length: 200_000 }, (_, i) => `0000:${(i >> 8) & 0xff}:00.0`) })),
+  fragmentOf(JSON.stringify({ v: 1, whatif: { acs: Array.from({ length: 70_000 }, () => ({ bdf: "0000:00:1c.0", set: 1, clear: 0 })) } })),
+];
+const bundledBdfs = [...bundled.topology.functions.keys()];
+const smallArchives = bytesOf(corpus.archives).filter((b) => b.length < 64 * 1024);
+const FRAGMENT_STRINGS = ["", "6.1", "5.4", "6.12.23", "4.19", "99.99", "x", "downstream", "multifunction", "downstream,multifunction", "id:8086:a110", "1", "0000:00:1c.0", "0000:00:1c.0@0x7f", "-", "\u202e", "\u001b[2J"];
+
+/** a page state as the page writes it, with odd values now and then */
+function randomPageState(rng) {
+  const str = () => (rng.chance(0.8) ? rng.pick(FRAGMENT_STRINGS) : sample(fc.string({ maxLength: 30, unit: "binary" }), rng));
+  const opt = () => (rng.chance(0.6) ? undefined : str());
+  const bdf = () => (rng.chance(0.85) ? rng.pick(bundledBdfs) : str());
+  let input;
+  switch (rng.int(5)) {
+    case 0:
+      input = { kind: "none" };
+      break;
+    case 1:
+      input = { kind: "example", id: rng.chance(0.8) ? rng.pick(page.EXAMPLES).id : str() };
+      break;
+    case 2:
+      input = { kind: "text", name: rng.chance(0.8) ? "pasted" : str(), text: toText(window(rng, rng.pick([...lspciSeeds, ...designSeeds]), 120)) };
+      break;
+    default:
+      input = { kind: "bytes", name: rng.chance(0.8) ? "capture.tar.gz" : str(), data: Buffer.from(rng.pick(smallArchives)).toString("base64") };
+  }
+  const acs = Array.from({ length: rng.skewed(6) }, () => ({ bdf: bdf(), set: rng.int(0x80), clear: rng.int(0x80) }));
+  const plans = bytesOf(corpus.plans);
+  return {
+    input,
+    whatif: { kernel: rng.chance(0.5) ? "" : str(), override: opt(), disableAcsRedir: opt(), configAcs: opt(), acs },
+    selected: rng.chance(0.5) ? bdf() : undefined,
+    search: rng.chance(0.8) ? "" : str(),
+    hidden: Array.from({ length: rng.skewed(4) }, str),
+    toggled: Array.from({ length: rng.skewed(4) }, bdf),
+    plan: rng.chance(0.6) || plans.length === 0 ? "" : toText(rng.pick(plans)),
+  };
+}
+
+function fragmentInput(rng) {
+  if (rng.chance(0.005)) return toBytes(rng.pick(fragmentBombs));
+  let json = toBytes(JSON.stringify({ v: 1, ...randomPageState(rng) }));
+  // damage the JSON inside a well-formed link (the checks after inflate), or the link itself
+  if (rng.chance(0.5)) json = mutate(rng, json, [byteMutations, textMutations], []).bytes;
+  const link = toBytes(fragmentOf(toText(json), rng.pick([1, 6, 9])));
+  return rng.chance(0.25) ? mutate(rng, link, [byteMutations, textMutations], []).bytes : link;
+}
+
+/** a message the page shows for its input: one printable line, saying what to do */
+function checkPageMessage(line, what) {
+  checkMessage(line, what);
+  if (line.length > MAX_LINE) throw new FuzzFailure(`${what} is ${line.length} characters long`);
+  if (!/; |\(see | — /.test(line)) throw new FuzzFailure(`${what} does not say what to do: ${JSON.stringify(line.slice(0, 300))}`);
+}
+
+TARGETS.fragment = {
+  what: "the web page's URL fragment (a shared link): decoded, its input read, what-if, explanation and plan run",
+  generate: fragmentInput,
+  check(bytes) {
+    const hash = toText(bytes);
+    const state = page.decodeState(hash);
+    if (state === undefined) {
+      if (hash.startsWith("#s=")) throw new FuzzFailure("a #s= link was taken for no link at all");
+      return "error";
+    }
+    if (typeof state === "string") {
+      checkPageMessage(state, "shared-link message");
+      return "error";
+    }
+    // what the page writes back must read back the same
+    const again = page.decodeState(page.encodeState(state));
+    if (JSON.stringify(again) !== JSON.stringify(state)) throw new FuzzFailure(`a decoded state does not survive encode/decode: ${JSON.stringify(state).slice(0, 200)}`);
+    const loaded = page.loadInput(state.input);
+    if (loaded === undefined) return "model";
+    if (!loaded.ok) {
+      checkPageMessage(loaded.message, "input message");
+      return "error";
+    }
+    const a = page.analyse(loaded.loaded, state.whatif, page.ACS_FLAG_NAMES);
+    if (a.problem !== undefined) checkPageMessage(a.problem, "what-if problem");
+    if (!Array.isArray(a.groups?.groups)) throw new FuzzFailure("an analysis without groups");
+    if (state.selected !== undefined) page.explain(a, state.selected);
+    const plan = page.checkPlanText(loaded.loaded, state.plan);
+    // the page lists every problem, as `check --json` does, under a link to docs/plan.md
+    if (plan.kind === "problems")
+      for (const line of plan.lines) {
+        checkMessage(line, "plan problem");
+        if (!/^plan\.yaml:\d+: \S/.test(line)) throw new FuzzFailure(`plan problem has no line: ${JSON.stringify(line.slice(0, 300))}`);
+      }
+    return "model";
   },
 };
 

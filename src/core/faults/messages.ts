@@ -63,7 +63,7 @@ export function formatFaultCause(c: FaultCause): string {
     case "interrupt-not-pci":
       return `interrupt remapping refused an interrupt from ${c.rid}, which no PCI function has: an IOAPIC or HPET source ID from the DMAR table's device scopes (f0:1f.0 is the usual IOAPIC one) — firmware that routes it without an IRTE, or a scope that names the wrong ID`;
     case "device-error":
-      return `${c.event} from ${list(c.bdfs)}: not a missing mapping; the device or the IOMMU's tables reported an error of their own`;
+      return `${excerpt(c.event, 80)} from ${list(c.bdfs)}: not a missing mapping; the device or the IOMMU's tables reported an error of their own`;
   }
 }
 

@@ -46,11 +46,11 @@ export function schemaIssueMessage(iss: z.core.$ZodRawIssue): string | undefined
 const where = (d: Domain | undefined): string => (d === undefined ? "whichever guest claims its group" : d === HOST ? "the host" : `guest ${d}`);
 
 export function noFunctionMessage(bdf: string, label: string, vfSlot: { readonly pf: string; readonly index: number } | undefined): string {
-  if (vfSlot) return `no function ${bdf} in ${label}; it would be VF ${vfSlot.index} of ${vfSlot.pf}: add "${vfSlot.pf}": ${vfSlot.index + 1} (or more) under sriov`;
-  return `no function ${bdf} in ${label}; run 'iommu-atlas show' to list the functions`;
+  if (vfSlot) return `no function ${bdf} in ${excerpt(label, 80)}; it would be VF ${vfSlot.index} of ${vfSlot.pf}: add "${vfSlot.pf}": ${vfSlot.index + 1} (or more) under sriov`;
+  return `no function ${bdf} in ${excerpt(label, 80)}; run 'iommu-atlas show' to list the functions`;
 }
 
-export const noMatchMessage = (text: string, label: string): string => `${quote(text)} matches no function in ${label}; run 'iommu-atlas show' to list the functions`;
+export const noMatchMessage = (text: string, label: string): string => `${quote(text)} matches no function in ${excerpt(label, 80)}; run 'iommu-atlas show' to list the functions`;
 
 export function conflictingPlacesMessage(bdf: string, first: { domain: Domain; entry: DeviceEntry }, second: { domain: Domain; entry: DeviceEntry }): string {
   return `${bdf} is selected here for ${where(second.domain)} and at ${first.entry.path} (line ${first.entry.line}) for ${where(first.domain)}; a function goes to one place only: name it by BDF where it belongs`;

@@ -17,6 +17,7 @@ import {
   whatIfToJson,
 } from "./core.js";
 import type { ExplainJson, GroupsJson, PredictOptions, Prediction, Snapshot, WhatIfJson } from "./core.js";
+import { excerpt } from "../../core/excerpt.js";
 import { pciNames } from "./pci-names.js";
 import type { WhatIfState } from "./state.js";
 import { whatIfActive } from "./state.js";
@@ -82,7 +83,7 @@ export function analyse(loaded: Loaded, w: WhatIfState, acsNames: readonly (read
   let kernel;
   if (w.kernel.trim() !== "") {
     kernel = parseKernelVersion(w.kernel.trim());
-    if (!kernel) problem = `kernel '${w.kernel}': expected a version such as 6.1 or 5.10`;
+    if (!kernel) problem = `kernel '${excerpt(w.kernel.trim(), 40)}' is not a kernel version; write one such as 6.1 or 5.10`;
   }
   if (!whatIfActive(w) || problem) {
     const p = predict(snapshot, {});

@@ -7,15 +7,16 @@ import "./style.css";
 import "./graph.css";
 import { ACS_FLAG_NAMES, looksLikeCapture, lspciName, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
 import type { GroupsJson, MemberJson } from "./core.js";
-import { analyse, checkPlanText, explain, loadBytes, loadText, sourceParams } from "./engine.js";
-import type { Analysis, Loaded, LoadResult } from "./engine.js";
+import { analyse, checkPlanText, explain, sourceParams } from "./engine.js";
+import type { Analysis, Loaded } from "./engine.js";
 import { EXAMPLES } from "./examples.js";
+import { loadInput } from "./input.js";
 import { byId, copyButton, download, h } from "./dom.js";
 import { drawGraph, switchesClosedByDefault, warmUpLayout } from "./graph.js";
 import { exportPng, exportSvg } from "./export.js";
 import { groupColour, groupTextColour } from "./palette.js";
 import { pciNames } from "./pci-names.js";
-import { decodeState, encodeState, fromBase64, toBase64 } from "./share.js";
+import { decodeState, encodeState, toBase64 } from "./share.js";
 import { INITIAL, NO_WHATIF, whatIfActive } from "./state.js";
 import type { InputState, PageState, WhatIfState } from "./state.js";
 
@@ -30,26 +31,10 @@ const status = (text: string): void => {
 
 // ---------- input ----------
 
-function load(input: InputState): LoadResult | undefined {
-  switch (input.kind) {
-    case "none":
-      return undefined;
-    case "example": {
-      const ex = EXAMPLES.find((e) => e.id === input.id);
-      if (!ex) return { ok: false, message: `no bundled example '${input.id}'` };
-      return ex.base64 !== undefined ? loadBytes(fromBase64(ex.base64), ex.file) : loadText(ex.text ?? "", ex.file);
-    }
-    case "text":
-      return loadText(input.text, input.name);
-    case "bytes":
-      return loadBytes(fromBase64(input.data), input.name);
-  }
-}
-
 /** reads a new input; a bad one leaves the last good machine on screen and says why next to the input */
 function setInput(input: InputState, keep: Partial<PageState> = {}): void {
   const t0 = performance.now();
-  const r = load(input);
+  const r = loadInput(input);
   if (!r) return;
   if (!r.ok) {
     byId("input-error").textContent = r.message;
