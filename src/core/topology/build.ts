@@ -9,6 +9,7 @@ import {
   PCI_EXP_TYPE_UPSTREAM,
 } from "../regs/express.js";
 import { busKey, devId, formatBdf, funcOf, slotOf } from "./address.js";
+import { NONE, keepDense } from "./dense.js";
 import type { AcsState, BridgeKind, PciBus, PciFunction, Topology } from "./model.js";
 
 /** one function as a source saw it */
@@ -75,6 +76,8 @@ interface Work {
   /** position in the boot scan, for ordering VFs by their PF */
   order: number;
   record: PciFunction | undefined;
+  /** position in the final function list (the dense topology's index) */
+  index: number;
 }
 
 // small integers (segment ≤ 0xffff, bus and devfn ≤ 0xff) pack into one number that sorts like the
@@ -162,6 +165,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       scanned: true,
       order: 0,
       record: undefined,
+      index: -1,
     });
   };
   for (const input of inputs) add(input, false);
@@ -369,6 +373,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   if (sorted.some((w, i) => i > 0 && byBdfOrder(sorted[i - 1]!, w) > 0)) sorted.sort(byBdfOrder);
   const functions = new Map<string, PciFunction>();
   const acsStates = new Map<string, AcsState>();
+  const fns: PciFunction[] = new Array<PciFunction>(sorted.length);
   for (const w of sorted) {
     const c = w.input.config;
     const ids = w.input.ids ?? NO_IDS;
@@ -410,6 +415,8 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       issues: w.input.configIssues ?? c?.issues ?? NO_ISSUES,
     };
     w.record = record;
+    w.index = functions.size;
+    fns[w.index] = record;
     functions.set(w.bdf, record);
   }
 
@@ -418,7 +425,20 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   for (const key of onBus.keys()) busKeyOf.set(key, busKey(segmentOfBus(key), numberOfBus(key)));
   const keyText = (key: number): string => busKeyOf.get(key) ?? busKey(segmentOfBus(key), numberOfBus(key));
   const onBusSorted = new Map<number, Work[]>();
+  // the dense form: bus indexes in the order of `buses`
+  const busIndexOfNo = new Map<number, number>();
+  const busIndexOf = new Map<string, number>();
+  for (const key of onBus.keys()) {
+    busIndexOf.set(keyText(key), busIndexOfNo.size);
+    busIndexOfNo.set(key, busIndexOfNo.size);
+  }
+  const busSelf = new Int32Array(busIndexOfNo.size);
+  const busParent = new Int32Array(busIndexOfNo.size);
   for (const [key, list] of onBus) {
+    const b = busIndexOfNo.get(key)!;
+    busSelf[b] = selfOf.get(key)?.index ?? NONE;
+    const parentNo = parentOf.get(key);
+    busParent[b] = parentNo === undefined ? NONE : (busIndexOfNo.get(parentNo) ?? NONE);
     const inOrder = list.some((w, i) => i > 0 && byBdfOrder(list[i - 1]!, w) > 0) ? [...list].sort(byBdfOrder) : list;
     onBusSorted.set(key, inOrder);
     const parent = parentOf.get(key);
@@ -444,6 +464,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
   const scanOrder: string[] = [];
+  const scanIndex: number[] = [];
   const visited = new Set<number>();
   const visit = (key: number): void => {
     if (visited.has(key)) return;
@@ -454,6 +475,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       if (!w.scanned || w.isVirtfn) continue;
       w.order = scanOrder.length;
       scanOrder.push(w.bdf);
+      scanIndex.push(w.index);
     }
     for (const w of list) {
       if (!w.scanned || w.isVirtfn || w.secondary === undefined) continue;
@@ -470,9 +492,18 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       return pf !== undefined && pf.scanned && !pf.isVirtfn && visited.has(pf.busNo) ? pf.order : 0;
     };
     vfs.sort((a, b) => pfOrder(a) - pfOrder(b) || devId(a.input.bus, a.input.devfn) - devId(b.input.bus, b.input.devfn));
-    for (const w of vfs) scanOrder.push(w.bdf);
+    for (const w of vfs) {
+      scanOrder.push(w.bdf);
+      scanIndex.push(w.index);
+    }
   }
-  return { functions, buses, roots, scanOrder, issues };
+  const topology: Topology = { functions, buses, roots, scanOrder, issues };
+  // the integer form the engine's searches walk, from the numbers above
+  const busOf = new Int32Array(fns.length);
+  for (const w of sorted) busOf[w.index] = busIndexOfNo.get(w.busNo) ?? NONE;
+  // (a bad source whose numbers print alike keeps fewer names than numbers: indexed on first use instead)
+  if (functions.size === sorted.length && buses.size === busIndexOfNo.size) keepDense(topology, { fns, busOf, buses: [...buses.values()], busIndexOf, busSelf, busParent, scanIndex: Int32Array.from(scanIndex) });
+  return topology;
 }
 
 const NO_IDS: NonNullable<FunctionInput["ids"]> = {};
