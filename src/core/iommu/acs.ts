@@ -282,7 +282,7 @@ export class AcsEvaluator {
   }
 
   enabled(fn: PciFunction, req: number): AcsVerdict {
-    const i = this.#dense.indexOf.get(fn.bdf);
+    const i = this.#dense.index(fn.bdf);
     if (i !== undefined) return this.#enabledAt(i, req, fn);
     // a function outside the model: answered, not cached
     return this.#evaluate(fn, req);
@@ -342,7 +342,7 @@ export class AcsEvaluator {
    */
   pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
     const d = this.#dense;
-    const i = d.indexOf.get(start.bdf);
+    const i = d.index(start.bdf);
     if (i !== undefined) return this.pathFailureAt(i, req);
     // a function outside the model: its own verdict, then the bridges above its bus
     const v = this.#evaluate(start, req);

@@ -51,7 +51,7 @@ export function forEachDmaAlias<T>(
   cb: (pdev: PciFunction, alias: DmaAlias) => T | undefined,
 ): T | undefined {
   const d = denseTopology(topology);
-  return walkDmaAliases(d, (_i, f) => props(f.bdf), fn, d.indexOf.get(fn.bdf) ?? NONE, (p, _i, alias) => cb(p, alias));
+  return walkDmaAliases(d, (_i, f) => props(f.bdf), fn, d.index(fn.bdf) ?? NONE, (p, _i, alias) => cb(p, alias));
 }
 
 /** alias props by function: its index in the dense topology (NONE when outside it) and the function */
@@ -70,7 +70,7 @@ export function walkDmaAliases<T>(
   cb: (pdev: PciFunction, index: number, alias: DmaAlias) => T | undefined,
 ): T | undefined {
   // step 0 (pci_real_dma_dev): a device behind an Intel VMD is the VMD endpoint for all that follows
-  const realIndex = fn.realDmaDev !== undefined ? d.indexOf.get(fn.realDmaDev) : undefined;
+  const realIndex = fn.realDmaDev !== undefined ? d.index(fn.realDmaDev) : undefined;
   const real = realIndex !== undefined ? d.fns[realIndex] : undefined;
   if (real) {
     fn = real;

@@ -117,7 +117,7 @@ export function predictGroups(input: GroupInput): GroupPrediction {
   const propsMemo = new Array<AliasProps | undefined>(n);
   if (input.sparseProps) {
     for (const [bdf, p] of input.sparseProps) {
-      const i = d.indexOf.get(bdf);
+      const i = d.index(bdf);
       if (i !== undefined) propsMemo[i] = p;
     }
   }
@@ -277,7 +277,7 @@ export function predictGroups(input: GroupInput): GroupPrediction {
       let i: number | undefined;
       if (next < scanIndex.length && fns[scanIndex[next]!]!.bdf === bdf) i = scanIndex[next++]!;
       else {
-        i = d.indexOf.get(bdf);
+        i = d.index(bdf);
         if (i !== undefined && scanPos[i]! >= 0) next = scanPos[i]! + 1;
       }
       if (i === undefined || group[i]! >= 0 || ungrouped?.has(bdf)) continue;
@@ -318,7 +318,7 @@ class JoinedMap<V> implements ReadonlyMap<string, V> {
   }
 
   get(bdf: string): V | undefined {
-    const i = this.#d.indexOf.get(bdf);
+    const i = this.#d.index(bdf);
     const v = i === undefined ? undefined : this.#at(i);
     return v !== undefined ? v : this.#head.get(bdf);
   }

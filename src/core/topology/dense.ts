@@ -48,8 +48,11 @@ export class DenseTopology implements DenseParts {
   /** each bus's scanned functions in scan order (the same-bus searches of pci_device_group walk these) */
   readonly scanMembers: readonly Int32Array[];
   #indexOf: Map<string, number> | undefined;
+  readonly #lookup: ((bdf: string) => number) | undefined;
 
-  constructor(parts: DenseParts, indexOf?: Map<string, number>) {
+  /** `lookup`: the function index of a BDF (-1: none), when the model can answer it without a map */
+  constructor(parts: DenseParts, indexOf?: Map<string, number>, lookup?: (bdf: string) => number) {
+    this.#lookup = lookup;
     this.fns = parts.fns;
     this.busOf = parts.busOf;
     this.buses = parts.buses;
@@ -77,14 +80,18 @@ export class DenseTopology implements DenseParts {
     this.scanMembers = scanMembers;
   }
 
-  /** function index by BDF */
-  get indexOf(): ReadonlyMap<string, number> {
+  /** the function index of a BDF */
+  index(bdf: string): number | undefined {
+    if (this.#lookup) {
+      const i = this.#lookup(bdf);
+      return i < 0 ? undefined : i;
+    }
     if (!this.#indexOf) {
       const m = new Map<string, number>();
       for (let i = 0; i < this.fns.length; i++) m.set(this.fns[i]!.bdf, i);
       this.#indexOf = m;
     }
-    return this.#indexOf;
+    return this.#indexOf.get(bdf);
   }
 }
 
@@ -99,9 +106,9 @@ export function denseTopology(topology: Topology): DenseTopology {
   return d;
 }
 
-/** `buildTopology`'s own numbering, kept as the topology's dense form */
-export function keepDense(topology: Topology, parts: DenseParts): void {
-  cache.set(topology, new DenseTopology(parts));
+/** `buildTopology`'s own numbering, kept as the topology's dense form (`lookup`: see DenseTopology) */
+export function keepDense(topology: Topology, parts: DenseParts, lookup?: (bdf: string) => number): void {
+  cache.set(topology, new DenseTopology(parts, undefined, lookup));
 }
 
 function indexTopology(topology: Topology): DenseTopology {
