@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { readCapture } from "../../core/capture/index.js";
 import type { FileTreeEntry } from "../../core/fs/file-tree.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
+import { FunctionTable } from "../../core/topology/function-table.js";
 import { readSource } from "./archive.js";
 
 const SHARED = path.resolve("..", "shared", "oracle-cases");
@@ -40,9 +41,11 @@ function nodeTarTree(bytes: Uint8Array): Map<string, FileTreeEntry> {
   return tree;
 }
 
-/** a model as data: Maps and typed arrays spelled out */
+/** a model as data: maps (the topology's function table too) and typed arrays spelled out */
 const model = (tree: ReadonlyMap<string, FileTreeEntry>): string =>
-  JSON.stringify(snapshotFromSysfs(tree), (_k, v: unknown) => (v instanceof Map ? [...v.entries()] : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+  JSON.stringify(snapshotFromSysfs(tree), (_k, v: unknown) =>
+    v instanceof Map || v instanceof FunctionTable ? [...v.entries()] : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v,
+  );
 
 describe.skipIf(archives.length === 0)("the streaming reader on every oracle archive (skipped when ../shared/oracle-cases is absent)", () => {
   it.each(archives)("%s: the same model from the CLI's streamed read, the in-memory read and node-tar", async (name) => {
