@@ -10,9 +10,10 @@ import type { DeviceKind, HostFacts, HostIdentity } from "../../core/fleet/facts
 import { readText } from "../../core/fs/file-tree.js";
 import { predict } from "../../core/iommu/predict.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
-import { encodeArchive, readSource } from "../sysfs/archive.js";
+import { readSource } from "../sysfs/archive.js";
 import { SourceError } from "../sysfs/errors.js";
 import { treeHashes } from "./hash.js";
+import { encodeMachineTree } from "./machine-tree.js";
 
 export type HostFrom = "name" | "hostname";
 
@@ -22,7 +23,7 @@ export interface ParsedCapture {
   readonly host: string;
   readonly hash: string;
   readonly machineHash: string;
-  /** the machine's tree as a capture archive, only when `known` lacked machineHash */
+  /** the machine's tree packed for the store (machine-tree.ts), only when `known` lacked machineHash */
   readonly machineTree: Uint8Array | undefined;
   readonly identity: HostIdentity;
   readonly osrelease: string | null;
@@ -68,7 +69,7 @@ export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<
     const facts = hostFacts(snapshot, p);
     let stored: Uint8Array | undefined;
     if (!known.has(hashes.without)) {
-      stored = encodeArchive(machineTree(tree));
+      stored = encodeMachineTree(machineTree(tree));
       known.add(hashes.without);
     }
     return {

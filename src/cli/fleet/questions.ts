@@ -173,8 +173,8 @@ export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = av
     place.set(b.name, [b.machine_hash, i]);
   }
   const tasks: MachineTask[] = [];
-  for (const r of await db.query<{ hash: string; tree: Uint8Array }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
-    tasks.push({ hash: r.hash, tree: new Uint8Array(r.tree), boots: machines.get(r.hash)!.boots });
+  for (const r of await db.query<{ hash: string; tree: string }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
+    tasks.push({ hash: r.hash, tree: new Uint8Array(Buffer.from(r.tree, "base64")), boots: machines.get(r.hash)!.boots });
   }
   const done = tasks.length >= WHATIF_PARALLEL_FROM && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
   const results = new Map(tasks.map((t, i) => [t.hash, done[i]!.results]));

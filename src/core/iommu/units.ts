@@ -66,16 +66,32 @@ export function topologyResolver(topology: Topology): PciResolver {
   };
 }
 
+type LayoutOptions = { kernel: KernelVersion; iommuOff: boolean; inferPlatform?: boolean | undefined };
+
+/** layouts already worked out per topology, for the same tables; a layout is never modified once made */
+const layouts = new WeakMap<Topology, { dmar: Uint8Array | undefined; ivrs: Uint8Array | undefined; byOptions: Map<string, IommuLayout> }>();
+
 /**
  * Which unit probes which function, and in which passes (kernel-spec §5.5,
  * §7.1–7.2). Without a DMAR or IVRS table, one unit covering everything is
- * assumed.
+ * assumed. The same topology and table bytes (by identity) under options
+ * that select the same behaviour give the same layout object: predicting
+ * one machine under several kernels or command lines parses and claims once.
  */
-export function iommuLayout(
-  topology: Topology,
-  acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined },
-  opts: { kernel: KernelVersion; iommuOff: boolean; inferPlatform?: boolean | undefined },
-): IommuLayout {
+export function iommuLayout(topology: Topology, acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined }, opts: LayoutOptions): IommuLayout {
+  let memo = layouts.get(topology);
+  if (!memo || memo.dmar !== acpi.dmar || memo.ivrs !== acpi.ivrs) {
+    memo = { dmar: acpi.dmar, ivrs: acpi.ivrs, byOptions: new Map() };
+    layouts.set(topology, memo);
+  }
+  // the kernel matters only as before or since 6.1 (one probe pass, or one per unit)
+  const key = `${atLeast(opts.kernel, 6, 1)}/${opts.iommuOff}/${opts.inferPlatform === true}`;
+  let layout = memo.byOptions.get(key);
+  if (!layout) memo.byOptions.set(key, (layout = computeLayout(topology, acpi, opts)));
+  return layout;
+}
+
+function computeLayout(topology: Topology, acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined }, opts: LayoutOptions): IommuLayout {
   const ungrouped = new Map<string, UngroupedReason>();
   const scan = topology.scanOrder;
   if (opts.iommuOff) {
