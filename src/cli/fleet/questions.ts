@@ -77,15 +77,13 @@ export async function fleetHosts(db: Queryable): Promise<HostJson[]> {
   }));
 }
 
-interface FunctionRow {
-  host: string;
-  bdf: string;
-  vendor: number;
-  device: number;
-  class: number;
-  grp: number | null;
-  alone: boolean;
-  reason: string | null;
+/** host, bdf, vendor, device, class, grp, alone, reason (sql.ts) */
+type FunctionRow = [string, string, number, number, number, number | null, boolean, string | null];
+
+/** the rows of a query that returns them as one JSON text (sql.ts) */
+async function jsonRows<R>(db: Queryable, sql: string, params?: readonly unknown[]): Promise<R[]> {
+  const [r] = await db.query<{ rows: string }>(sql, params);
+  return JSON.parse(r!.rows) as R[];
 }
 
 export interface AloneJson {
@@ -102,24 +100,26 @@ export interface AloneJson {
 
 /** `fleet alone SELECTOR`: hosts with a matching function, and whether it can go to a VM alone */
 export async function fleetAlone(db: Queryable, sel: Exclude<Selector, { kind: "bdf" }>): Promise<AloneJson> {
+  // a class prefix of 2, 4 or 6 hex digits: the class codes it starts
+  const scale = sel.kind === "class" ? 2 ** (24 - 4 * sel.digits) : 0;
   const rows =
     sel.kind === "id"
-      ? await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_ID, [sel.vendor, sel.device])
-      : await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_CLASS, [24 - 4 * sel.digits, sel.code]);
+      ? await jsonRows<FunctionRow>(db, SELECT_FUNCTIONS_BY_ID, [sel.vendor, sel.device])
+      : await jsonRows<FunctionRow>(db, SELECT_FUNCTIONS_BY_CLASS, [sel.code * scale, (sel.code + 1) * scale]);
   const hosts: AloneJson["hosts"] = [];
-  for (const r of rows) {
+  for (const [host, bdf, vendor, device, classCode, grp, alone, reason] of rows) {
     let h = hosts.at(-1);
-    if (h?.name !== r.host) hosts.push((h = { name: r.host, alone: false, functions: [] }));
+    if (h?.name !== host) hosts.push((h = { name: host, alone: false, functions: [] }));
     h.functions.push({
-      bdf: r.bdf,
-      vendor: hex4(r.vendor),
-      device: hex4(r.device),
-      class: r.class.toString(16).padStart(6, "0"),
-      group: r.grp,
-      alone: r.alone,
-      reason: r.reason,
+      bdf,
+      vendor: hex4(vendor),
+      device: hex4(device),
+      class: classCode.toString(16).padStart(6, "0"),
+      group: grp,
+      alone,
+      reason,
     });
-    h.alone ||= r.alone;
+    h.alone ||= alone;
   }
   const [count] = await db.query<{ n: number }>(COUNT_HOSTS);
   return { selector: formatSelector(sel), fleetHosts: count?.n ?? 0, hosts };
@@ -141,13 +141,8 @@ export interface WhatIfJson {
   predictions: number;
 }
 
-interface BootRow {
-  name: string;
-  machine_hash: string;
-  osrelease: string | null;
-  cmdline: string | null;
-  partition: string;
-}
+/** name, machine_hash, osrelease, cmdline, partition (sql.ts) */
+type BootRow = [string, string, string | null, string | null, string];
 
 /**
  * Below this many machines the main thread does the work: a worker thread
@@ -163,19 +158,20 @@ const WHATIF_PARALLEL_FROM = 500;
  * spread over `jobs` worker threads.
  */
 export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = availableParallelism(), parallelFrom = WHATIF_PARALLEL_FROM): Promise<WhatIfJson> {
-  const boots = await db.query<BootRow>(SELECT_HOST_BOOTS);
+  const boots = await jsonRows<BootRow>(db, SELECT_HOST_BOOTS);
   const machines = new Map<string, { boots: Boot[]; index: Map<string, number> }>();
-  const place = new Map<string, [string, number]>();
-  for (const b of boots) {
-    let m = machines.get(b.machine_hash);
-    if (!m) machines.set(b.machine_hash, (m = { boots: [], index: new Map() }));
-    const key = `${b.osrelease ?? ""}\n${b.cmdline ?? ""}`;
+  /** per host (as `boots`): its boot's index among its machine's */
+  const place: number[] = [];
+  for (const [, hash, osrelease, cmdline, partition] of boots) {
+    let m = machines.get(hash);
+    if (!m) machines.set(hash, (m = { boots: [], index: new Map() }));
+    const key = `${osrelease ?? ""}\n${cmdline ?? ""}`;
     let i = m.index.get(key);
     if (i === undefined) {
       m.index.set(key, (i = m.boots.length));
-      m.boots.push({ osrelease: b.osrelease, cmdline: b.cmdline, partition: b.partition });
+      m.boots.push({ osrelease, cmdline, partition });
     }
-    place.set(b.name, [b.machine_hash, i]);
+    place.push(i);
   }
   const tasks: MachineTask[] = [];
   for (const r of await db.query<{ hash: string; tree: string }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
@@ -184,10 +180,9 @@ export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = av
   const done = tasks.length >= parallelFrom && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
   const results = new Map(tasks.map((t, i) => [t.hash, done[i]!.results]));
   const hosts: WhatIfJson["hosts"] = [];
-  for (const b of boots) {
-    const [hash, i] = place.get(b.name)!;
-    const r = results.get(hash)![i]!;
-    if (r) hosts.push({ name: b.name, ...r });
+  for (const [k, [name, hash]] of boots.entries()) {
+    const r = results.get(hash)![place[k]!]!;
+    if (r) hosts.push({ name, ...r });
   }
   return {
     change: { kernel: change.options.kernel ? formatKernel(change.options.kernel) : null, cmdline: change.cmdline ?? null },
