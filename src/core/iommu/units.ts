@@ -3,7 +3,7 @@ import type { AcpiIssue, DmarTable, IortTable, IvrsTable, PciResolver } from "..
 import { atLeast } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey, devId, formatBdf } from "../topology/address.js";
-import type { Topology } from "../topology/model.js";
+import type { PciFunction, Topology } from "../topology/model.js";
 
 /** one IOMMU unit and the functions it probes, in scan order */
 export interface UnitCoverage {
@@ -52,11 +52,20 @@ export interface IommuLayout {
 
 /** a resolver view of the topology for ACPI scope walks */
 export function topologyResolver(topology: Topology): PciResolver {
-  const at = (segment: number, bus: number, devfn: number) =>
-    topology.buses
-      .get(busKey(segment, bus))
-      ?.functions.map((b) => topology.functions.get(b)!)
-      .find((f) => f.devfn === devfn);
+  // scope walks ask for the same few places once per function claimed: each bus is indexed by devfn once
+  const byBus = new Map<string, Map<number, PciFunction>>();
+  const at = (segment: number, bus: number, devfn: number): PciFunction | undefined => {
+    const key = busKey(segment, bus);
+    let fns = byBus.get(key);
+    if (!fns) {
+      byBus.set(key, (fns = new Map()));
+      for (const b of topology.buses.get(key)?.functions ?? []) {
+        const f = topology.functions.get(b)!;
+        if (!fns.has(f.devfn)) fns.set(f.devfn, f);
+      }
+    }
+    return fns.get(devfn);
+  };
   return {
     bridgeRange(segment, bus, devfn) {
       const f = at(segment, bus, devfn);
