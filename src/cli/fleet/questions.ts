@@ -26,22 +26,29 @@ import { runPool, workerFile } from "./pool.js";
 import { whatIfMachine } from "./whatif-machine.js";
 import type { Boot, MachineTask } from "./whatif-machine.js";
 
-export interface HostRow {
-  name: string;
-  hostname: string | null;
-  sys_vendor: string | null;
-  product_name: string | null;
-  board_vendor: string | null;
-  board_name: string | null;
-  bios_vendor: string | null;
-  bios_version: string | null;
-  bios_date: string | null;
-  osrelease: string | null;
-  kernel: string;
-  iommu: string;
-  group_count: number;
-  largest_group: number;
-  acs_override: string | null;
+/** a fleet_hosts row as SELECT_HOSTS gives it */
+type HostRow = [
+  name: string,
+  hostname: string | null,
+  sysVendor: string | null,
+  productName: string | null,
+  boardVendor: string | null,
+  boardName: string | null,
+  biosVendor: string | null,
+  biosVersion: string | null,
+  biosDate: string | null,
+  osrelease: string | null,
+  kernel: string,
+  iommu: string,
+  groupCount: number,
+  largestGroup: number,
+  acsOverride: string | null,
+];
+
+/** the rows of a query that returns them as one JSON text (sql.ts) */
+async function jsonRows<R>(db: Queryable, sql: string, params?: readonly unknown[]): Promise<R[]> {
+  const [r] = await db.query<{ rows: string }>(sql, params);
+  return JSON.parse(r!.rows) as R[];
 }
 
 export interface HostJson {
@@ -62,29 +69,26 @@ export interface HostJson {
 
 /** `fleet hosts` */
 export async function fleetHosts(db: Queryable): Promise<HostJson[]> {
-  return (await db.query<HostRow>(SELECT_HOSTS)).map((r) => ({
-    name: r.name,
-    hostname: r.hostname,
-    system: { vendor: r.sys_vendor, product: r.product_name },
-    board: { vendor: r.board_vendor, name: r.board_name },
-    bios: { vendor: r.bios_vendor, version: r.bios_version, date: r.bios_date },
-    kernel: r.kernel,
-    osrelease: r.osrelease,
-    iommu: r.iommu,
-    groups: r.group_count,
-    largestGroup: r.largest_group,
-    acsOverride: r.acs_override,
-  }));
+  return (await jsonRows<HostRow>(db, SELECT_HOSTS)).map(
+    ([name, hostname, sysVendor, productName, boardVendor, boardName, biosVendor, biosVersion, biosDate, osrelease, kernel, iommu, groups, largestGroup, acsOverride]) => ({
+      name,
+      hostname,
+      system: { vendor: sysVendor, product: productName },
+      board: { vendor: boardVendor, name: boardName },
+      bios: { vendor: biosVendor, version: biosVersion, date: biosDate },
+      kernel,
+      osrelease,
+      iommu,
+      groups,
+      largestGroup,
+      acsOverride,
+    }),
+  );
 }
 
 /** host, bdf, vendor, device, class, grp, alone, reason (sql.ts) */
 type FunctionRow = [string, string, number, number, number, number | null, boolean, string | null];
 
-/** the rows of a query that returns them as one JSON text (sql.ts) */
-async function jsonRows<R>(db: Queryable, sql: string, params?: readonly unknown[]): Promise<R[]> {
-  const [r] = await db.query<{ rows: string }>(sql, params);
-  return JSON.parse(r!.rows) as R[];
-}
 
 export interface AloneJson {
   selector: string;

@@ -134,16 +134,17 @@ export const INSERT_FUNCTIONS = `INSERT INTO fleet_functions (host, bdf, vendor,
 export const INSERT_RISKS = `INSERT INTO fleet_risks (host, kind, bdf, text)
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`;
 
-export const SELECT_HOSTS = `SELECT name, hostname, sys_vendor, product_name, board_vendor, board_name, bios_vendor, bios_version, bios_date,
-    osrelease, kernel, iommu, group_count, largest_group, acs_override
-  FROM fleet_hosts ORDER BY name`;
-
 /*
  * Questions that return thousands of rows get them as one JSON text, an
  * array of arrays in the order asked: per row and field, PGlite's driver
  * costs several times what the server spends on the query, JSON.parse next
  * to nothing.
  */
+/** JSON text of [name, hostname, sys_vendor, product_name, board_vendor, board_name, bios_vendor, bios_version, bios_date, osrelease, kernel, iommu, group_count, largest_group, acs_override] */
+export const SELECT_HOSTS = `SELECT coalesce(json_agg(json_build_array(name, hostname, sys_vendor, product_name, board_vendor, board_name, bios_vendor, bios_version, bios_date,
+    osrelease, kernel, iommu, group_count, largest_group, acs_override) ORDER BY name), '[]')::text AS rows
+  FROM fleet_hosts`;
+
 const FUNCTION_FIELDS = "f.host, f.bdf, f.vendor, f.device, f.class, f.grp, f.alone, f.reason";
 /** functions matching a vendor:device pair ($1, $2): JSON text of [host, bdf, vendor, device, class, grp, alone, reason] */
 export const SELECT_FUNCTIONS_BY_ID = `SELECT coalesce(json_agg(json_build_array(${FUNCTION_FIELDS}) ORDER BY f.host, f.bdf), '[]')::text AS rows
