@@ -22,13 +22,20 @@ export function escapeText(text: string): string {
   return UNSAFE.test(text) ? text.replace(UNSAFE_ALL, escapeChar) : text;
 }
 
+/** the first `n` UTF-16 units of `text`, one fewer when the cut would split a surrogate pair */
+function cut(text: string, n: number): string {
+  if (n >= text.length) return text;
+  const last = text.charCodeAt(n - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? n - 1 : n);
+}
+
 /** `text` escaped and cut to at most `max` characters (an ellipsis marks the cut) */
 export function excerpt(text: string, max = 60): string {
   // escaping can only lengthen: cut the raw text first, then again after escaping
-  const raw = text.length > max ? text.slice(0, max) : text;
+  const raw = cut(text, max);
   const escaped = escapeText(raw);
   if (escaped.length <= max && raw.length === text.length) return escaped;
-  return `${escaped.slice(0, Math.max(1, max - 1))}…`;
+  return `${cut(escaped, Math.max(1, max - 1))}…`;
 }
 
 /** a whole message as one printable line of at most `max` characters */

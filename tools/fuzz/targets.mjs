@@ -415,7 +415,7 @@ const base64url = (bytes) => Buffer.from(bytes).toString("base64url");
 const fragmentOf = (jsonText, level = 6) => `#s=${base64url(deflateRawSync(Buffer.from(jsonText), { level }))}`;
 /** links that inflate past the page's limit, or hold JSON nested past any stack */
 export const fragmentBombs = [
-  fragmentOf("0".repeat(100 * 1024 * 1024), 9),
+  fragmentOf("0".repeat(40 * 1024 * 1024), 9),
   fragmentOf(`{"v":1,"input":${"[".repeat(2_000_000)}`, 9),
   fragmentOf(JSON.stringify({ v: 1, toggled: Array.from({ length: 200_000 }, (_, i) => `0000:${(i >> 8) & 0xff}:00.0`) })),
   fragmentOf(JSON.stringify({ v: 1, whatif: { acs: Array.from({ length: 70_000 }, () => ({ bdf: "0000:00:1c.0", set: 1, clear: 0 })) } })),

@@ -34,7 +34,7 @@ export function formatFaultSummary(f: ParsedFault, rid: string): string {
   return `${what} from ${rid}${at}: ${reason}`;
 }
 
-const list = (bdfs: readonly string[]): string => bdfs.join(", ");
+const list = (bdfs: readonly string[]): string => (bdfs.length <= 8 ? bdfs.join(", ") : `${bdfs.slice(0, 8).join(", ")} and ${bdfs.length - 8} more`);
 
 export function formatFaultCause(c: FaultCause): string {
   switch (c.code) {
@@ -57,7 +57,7 @@ export function formatFaultCause(c: FaultCause): string {
         ? `${c.bdf} hit the boot-time default device-table entry (domain 0, no access): it did DMA before a driver attached it to a domain, or after it was detached`
         : `${c.bdf} has no entry in the IOMMU: it did DMA while not attached to a domain (no driver bound, DMA left running by firmware or a previous kernel), or the kernel never probed it`;
     case "not-mapped":
-      return `${list(c.bdfs)} is attached, but its domain does not map ${c.address ?? "the address"}${c.access ? ` for ${c.access}` : ""}: a driver bug or DMA after unmap, an RMRR/firmware buffer missing from the domain, or a peer-to-peer access that ACS redirected to the IOMMU`;
+      return `${list(c.bdfs)} is attached, but its domain does not map ${c.address !== undefined ? excerpt(c.address, 40) : "the address"}${c.access ? ` for ${c.access}` : ""}: a driver bug or DMA after unmap, an RMRR/firmware buffer missing from the domain, or a peer-to-peer access that ACS redirected to the IOMMU`;
     case "interrupt-blocked":
       return `interrupt remapping refused an MSI from ${list(c.bdfs)}: its IRTE is not present, or the source-ID check did not accept the requester ID`;
     case "interrupt-not-pci":

@@ -17,6 +17,8 @@ import { acsMessages } from "../kernel/messages.js";
 import { STABLE_FIXES, hasStableFix } from "../kernel/stable-fixes.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey } from "../topology/address.js";
+import { denseTopology } from "../topology/dense.js";
+import type { DenseTopology } from "../topology/dense.js";
 import type { PciFunction, Topology } from "../topology/model.js";
 
 /** why pci_acs_enabled answered as it did for one function */
@@ -130,13 +132,14 @@ export function effectiveAcsCtrl(
   const fix = hasStableFix(opts.kernel, STABLE_FIXES.configAcsArithmetic);
   const legacy = fix === "n/a";
   const buggy = fix === "no";
+  if (opts.mode === "captured") {
+    // each function's own register, read where it is (no copy of every function's value)
+    if (legacy && cfg && cfg.entries.length > 0) warnings.push(acsMessages.configAcsTooOld(opts.kernel));
+    return { ctrl: new CapturedCtrl(topology), changes, warnings };
+  }
   const matched: string[] = [];
   for (const fn of topology.functions.values()) {
     if (fn.acs.state !== "present") continue;
-    if (opts.mode === "captured") {
-      ctrl.set(fn.bdf, fn.acs.ctrl);
-      continue;
-    }
     const fw = 0; // firmware leaves ACS off; the kernel turns it on
     let value = fw;
     // the Intel SPT hook writes the same value into its misplaced control dword (kernel-spec §4.6);
@@ -167,6 +170,59 @@ export function effectiveAcsCtrl(
   return { ctrl, changes, warnings };
 }
 
+/** the control registers as captured: a view of each function's own value, in function order */
+export class CapturedCtrl implements ReadonlyMap<string, number> {
+  readonly #topology: Topology;
+  #size: number | undefined;
+
+  constructor(topology: Topology) {
+    this.#topology = topology;
+  }
+
+  /** whether this is the captured control of `topology` (each function's value is then its own `acs.ctrl`) */
+  covers(topology: Topology): boolean {
+    return topology === this.#topology;
+  }
+
+  get(bdf: string): number | undefined {
+    const f = this.#topology.functions.get(bdf);
+    return f?.acs.state === "present" ? f.acs.ctrl : undefined;
+  }
+
+  has(bdf: string): boolean {
+    return this.get(bdf) !== undefined;
+  }
+
+  get size(): number {
+    if (this.#size === undefined) {
+      let n = 0;
+      for (const f of this.#topology.functions.values()) if (f.acs.state === "present") n++;
+      this.#size = n;
+    }
+    return this.#size;
+  }
+
+  *entries(): MapIterator<[string, number]> {
+    for (const f of this.#topology.functions.values()) if (f.acs.state === "present") yield [f.bdf, f.acs.ctrl];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<number> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, number]> {
+    return this.entries();
+  }
+
+  forEach(cb: (value: number, key: string, map: ReadonlyMap<string, number>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this);
+  }
+}
+
 const SINGLE_FUNCTION: AcsReason = { kind: "single-function" };
 
 /**
@@ -177,14 +233,18 @@ export class AcsEvaluator {
   readonly #topology: Topology;
   readonly #ctrl: ReadonlyMap<string, number>;
   readonly #quirk: AcsQuirkLookup;
-  /** verdicts by request flags, then by BDF */
-  readonly #cache = new Map<number, Map<string, AcsVerdict>>();
-  /** pathFailure answers by request flags, then by BDF of the start (null: isolated) */
-  readonly #paths = new Map<number, Map<string, AcsVerdict | null>>();
+  /** verdicts by request flags, then by function index */
+  readonly #cache = new Map<number, (AcsVerdict | undefined)[]>();
+  /** pathFailure answers by request flags, then by index of the start (null: isolated) */
+  readonly #paths = new Map<number, (AcsVerdict | null | undefined)[]>();
+
+  /** the control values are the functions' own (captured, no edits): no lookup by BDF */
+  readonly #ownCtrl: boolean;
 
   constructor(topology: Topology, ctrl: ReadonlyMap<string, number>, quirk: AcsQuirkLookup) {
     this.#topology = topology;
     this.#ctrl = ctrl;
+    this.#ownCtrl = ctrl instanceof CapturedCtrl && ctrl.covers(topology);
     this.#quirk = quirk;
   }
 
@@ -192,7 +252,7 @@ export class AcsEvaluator {
   #flags(fn: PciFunction, req: number): AcsVerdict {
     if (fn.acs.state === "unknown") return { bdf: fn.bdf, enabled: false, reason: { kind: "acs-unknown" } };
     if (fn.acs.state === "absent") return { bdf: fn.bdf, enabled: false, reason: { kind: "no-acs-cap" } };
-    const ctrl = this.#ctrl.get(fn.bdf) ?? fn.acs.ctrl;
+    const ctrl = this.#ownCtrl ? fn.acs.ctrl : (this.#ctrl.get(fn.bdf) ?? fn.acs.ctrl);
     const need = req & (fn.acs.cap | PCI_ACS_EC);
     const missing = need & ~ctrl;
     return { bdf: fn.bdf, enabled: missing === 0, reason: this.#flagsReason(fn.acs.cap, ctrl, missing) };
@@ -210,16 +270,39 @@ export class AcsEvaluator {
     return r;
   }
 
+  /** the dense form of the topology, made on first use */
+  get #dense(): DenseTopology {
+    return (this.#d ??= denseTopology(this.#topology));
+  }
+  #d: DenseTopology | undefined;
+
+  /** whether `topology` is the very model this evaluator answers for (its function indexes are valid here) */
+  covers(topology: Topology): boolean {
+    return topology === this.#topology;
+  }
+
   enabled(fn: PciFunction, req: number): AcsVerdict {
-    let byBdf = this.#cache.get(req);
-    if (!byBdf) {
-      byBdf = new Map();
-      this.#cache.set(req, byBdf);
+    const i = this.#dense.index(fn.bdf);
+    if (i !== undefined) return this.#enabledAt(i, req, fn);
+    // a function outside the model: answered, not cached
+    return this.#evaluate(fn, req);
+  }
+
+  /** `enabled` for the function at `index` of the dense topology */
+  enabledAt(index: number, req: number): AcsVerdict {
+    return this.#enabledAt(index, req, this.#dense.fns[index]!);
+  }
+
+  #enabledAt(index: number, req: number, fn: PciFunction): AcsVerdict {
+    let byIndex = this.#cache.get(req);
+    if (!byIndex) {
+      byIndex = new Array<AcsVerdict | undefined>(this.#dense.fns.length);
+      this.#cache.set(req, byIndex);
     }
-    let v = byBdf.get(fn.bdf);
-    if (!v) {
+    let v = byIndex[index];
+    if (v === undefined) {
       v = this.#evaluate(fn, req);
-      byBdf.set(fn.bdf, v);
+      byIndex[index] = v;
     }
     return v;
   }
@@ -258,27 +341,43 @@ export class AcsEvaluator {
    * undefined when the whole path is isolated.
    */
   pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
-    let byBdf = this.#paths.get(req);
-    if (!byBdf) {
-      byBdf = new Map();
-      this.#paths.set(req, byBdf);
+    const d = this.#dense;
+    const i = d.index(start.bdf);
+    if (i !== undefined) return this.pathFailureAt(i, req);
+    // a function outside the model: its own verdict, then the bridges above its bus
+    const v = this.#evaluate(start, req);
+    if (!v.enabled) return v;
+    const b = d.busIndexOf.get(busKey(start.segment, start.bus));
+    if (b === undefined || d.buses[b]!.parent === undefined) return undefined;
+    const self = d.busSelf[b]!;
+    return self >= 0 ? this.pathFailureAt(self, req) : undefined;
+  }
+
+  /** `pathFailure` for the function at `index` of the dense topology */
+  pathFailureAt(index: number, req: number): AcsVerdict | undefined {
+    let byIndex = this.#paths.get(req);
+    if (!byIndex) {
+      byIndex = new Array<AcsVerdict | null | undefined>(this.#dense.fns.length);
+      this.#paths.set(req, byIndex);
     }
-    let v = byBdf.get(start.bdf);
+    let v = byIndex[index];
     if (v === undefined) {
-      v = this.#pathFailure(start, req) ?? null;
-      byBdf.set(start.bdf, v);
+      v = this.#pathFailure(index, req) ?? null;
+      byIndex[index] = v;
     }
     return v ?? undefined;
   }
 
-  #pathFailure(start: PciFunction, req: number): AcsVerdict | undefined {
-    let cur: PciFunction | undefined = start;
-    for (let guard = 0; cur && guard < 512; guard++) {
-      const v = this.enabled(cur, req);
+  #pathFailure(start: number, req: number): AcsVerdict | undefined {
+    const d = this.#dense;
+    let cur = start;
+    for (let guard = 0; guard < 512; guard++) {
+      const v = this.enabledAt(cur, req);
       if (!v.enabled) return v;
-      const bus = this.#topology.buses.get(busKey(cur.segment, cur.bus));
-      if (!bus || bus.parent === undefined) return undefined;
-      cur = bus.self === undefined ? undefined : this.#topology.functions.get(bus.self);
+      const b = d.busOf[cur]!;
+      if (b < 0 || d.buses[b]!.parent === undefined) return undefined;
+      cur = d.busSelf[b]!;
+      if (cur < 0) return undefined;
     }
     return undefined;
   }

@@ -6,6 +6,8 @@ import {
   PCI_EXP_TYPE_UPSTREAM,
 } from "../regs/express.js";
 import { busKey, devId } from "../topology/address.js";
+import { MISSING, NONE, denseTopology } from "../topology/dense.js";
+import type { DenseTopology } from "../topology/dense.js";
 import type { PciFunction, Topology } from "../topology/model.js";
 
 /** alias-relevant properties quirks (and the AMD IVRS table) set on a function */
@@ -48,25 +50,50 @@ export function forEachDmaAlias<T>(
   fn: PciFunction,
   cb: (pdev: PciFunction, alias: DmaAlias) => T | undefined,
 ): T | undefined {
+  const d = denseTopology(topology);
+  return walkDmaAliases(d, (_i, f) => props(f.bdf), fn, d.index(fn.bdf) ?? NONE, (p, _i, alias) => cb(p, alias));
+}
+
+/** alias props by function: its index in the dense topology (NONE when outside it) and the function */
+export type PropsAt = (index: number, fn: PciFunction) => AliasProps;
+
+/**
+ * forEachDmaAlias over the dense topology, for the engine's inner loop:
+ * `fn` is the function at `index` (NONE when the model does not hold it),
+ * and the callback gets each function's index beside it.
+ */
+export function walkDmaAliases<T>(
+  d: DenseTopology,
+  props: PropsAt,
+  fn: PciFunction,
+  index: number,
+  cb: (pdev: PciFunction, index: number, alias: DmaAlias) => T | undefined,
+): T | undefined {
   // step 0 (pci_real_dma_dev): a device behind an Intel VMD is the VMD endpoint for all that follows
-  const real = fn.realDmaDev !== undefined ? topology.functions.get(fn.realDmaDev) : undefined;
-  if (real) fn = real;
-  let r = cb(fn, real ? { rid: devId(fn.bus, fn.devfn), cause: "real-dma-dev", via: real.bdf } : { rid: devId(fn.bus, fn.devfn), cause: "own" });
+  const realIndex = fn.realDmaDev !== undefined ? d.index(fn.realDmaDev) : undefined;
+  const real = realIndex !== undefined ? d.fns[realIndex] : undefined;
+  if (real) {
+    fn = real;
+    index = realIndex!;
+  }
+  let r = cb(fn, index, real ? { rid: devId(fn.bus, fn.devfn), cause: "real-dma-dev", via: real.bdf } : { rid: devId(fn.bus, fn.devfn), cause: "own" });
   if (r !== undefined) return r;
-  const own = props(fn.bdf);
+  const own = props(index, fn);
   for (const devfn of own.aliasDevfns) {
-    r = cb(fn, { rid: devId(fn.bus, devfn), cause: "quirk", source: own.aliasCauses.get(devfn) ?? "quirk" });
+    r = cb(fn, index, { rid: devId(fn.bus, devfn), cause: "quirk", source: own.aliasCauses.get(devfn) ?? "quirk" });
     if (r !== undefined) return r;
   }
-  let bus = topology.buses.get(busKey(fn.segment, fn.bus));
-  for (let guard = 0; bus && bus.parent !== undefined && guard < 512; guard++) {
-    if (bus.self === undefined) {
-      bus = topology.buses.get(bus.parent); // virtual (VF) bus
+  let b = index >= 0 ? d.busOf[index]! : (d.busIndexOf.get(busKey(fn.segment, fn.bus)) ?? NONE);
+  for (let guard = 0; b >= 0 && d.buses[b]!.parent !== undefined && guard < 512; guard++) {
+    const bus = d.buses[b]!;
+    const self = d.busSelf[b]!;
+    if (self === NONE) {
+      b = d.busParent[b]!; // virtual (VF) bus
       continue;
     }
-    const br = topology.functions.get(bus.self);
-    if (!br) break;
-    const bp = props(br.bdf);
+    if (self === MISSING) break;
+    const br = d.fns[self]!;
+    const bp = props(self, br);
     if (bp.xlateRoot) return undefined;
     let alias: DmaAlias | undefined;
     if (br.isPcie) {
@@ -93,10 +120,10 @@ export function forEachDmaAlias<T>(
       alias = { rid: devId(br.bus, br.devfn), cause: "bridge", via: br.bdf, rule: "pci-bridge" };
     }
     if (alias) {
-      r = cb(br, alias);
+      r = cb(br, self, alias);
       if (r !== undefined) return r;
     }
-    bus = topology.buses.get(bus.parent);
+    b = d.busParent[b]!;
   }
   return undefined;
 }

@@ -1,9 +1,11 @@
 import { REQ_ACS_FLAGS } from "../regs/acs.js";
-import { busKey, slotOf } from "../topology/address.js";
+import { slotOf } from "../topology/address.js";
+import { MISSING, NONE, denseTopology } from "../topology/dense.js";
+import type { DenseTopology } from "../topology/dense.js";
 import type { PciFunction, Topology } from "../topology/model.js";
 import type { AcsEvaluator, AcsVerdict } from "./acs.js";
-import { devsAreDmaAliases, forEachDmaAlias } from "./dma-alias.js";
-import type { DmaAlias, PropsLookup } from "./dma-alias.js";
+import { NO_ALIAS_PROPS, walkDmaAliases } from "./dma-alias.js";
+import type { AliasProps, DmaAlias, PropsAt, PropsLookup } from "./dma-alias.js";
 import type { ProbeHow, StreamRefusal } from "./arm64.js";
 import type { UngroupedReason } from "./units.js";
 
@@ -37,6 +39,12 @@ export interface GroupInput {
   readonly refusals?: ReadonlyMap<string, StreamRefusal>;
   /** ids already taken by non-PCI devices */
   readonly reservedIds?: number;
+  /**
+   * the same answers as `props`, as the few functions that have any (every
+   * other function has none): lets the search index them instead of asking
+   * `props` once per function
+   */
+  readonly sparseProps?: ReadonlyMap<string, AliasProps>;
 }
 
 export interface PredictedGroup {
@@ -51,15 +59,6 @@ export interface GroupPrediction {
   readonly steps: ReadonlyMap<string, readonly GroupStep[]>;
   /** functions whose unknown ACS (short dump) was taken as "no ACS" on the way to their group */
   readonly dependsOnUnknown: ReadonlyMap<string, readonly string[]>;
-}
-
-/** the functions of one bus in scan order, with what the searches of §5.1 C and D need */
-interface BusMembers {
-  readonly all: PciFunction[];
-  /** by slot, made on first use */
-  slots: PciFunction[][] | undefined;
-  /** some function on the bus has a DMA alias mask (null: not checked yet) */
-  aliases: boolean | null;
 }
 
 /** devfns already searched in one probe; marks are reset by bumping an epoch */
@@ -87,64 +86,97 @@ class DevfnMarks {
 
 type Found = { readonly bdf: string; readonly group: number };
 
+/** a bus's flag not worked out yet, true, false */
+const UNSET = 0;
+const YES = 1;
+const NO = 2;
+
 /**
- * pci_device_group over the probe passes (kernel-spec §5). Same-bus
- * functions are indexed once, by bus and by slot, so each search is bounded
- * by the slot or the bus, not by the machine; ACS verdicts and path answers
- * are computed once per function and shared by every probe that asks.
+ * pci_device_group over the probe passes (kernel-spec §5), on the dense
+ * topology: a function is its index, its group an Int32Array slot, and the
+ * same-bus searches walk a bus's scanned functions (by slot for §5.1 D), so
+ * each search is bounded by the slot or the bus, not by the machine. ACS
+ * verdicts and path answers are computed once per function and shared by
+ * every probe that asks. BDF strings appear only in the steps and the maps
+ * the prediction hands out.
  */
 export function predictGroups(input: GroupInput): GroupPrediction {
   const { topology, props, acs } = input;
-  const groupOf = new Map<string, number>();
-  const members: string[][] = [];
+  const d = denseTopology(topology);
+  const { fns, busOf, buses, busSelf, busParent, scanMembers } = d;
+  const n = fns.length;
   const firstId = input.reservedIds ?? 0;
-  const steps = new Map<string, GroupStep[]>();
+  const group = new Int32Array(n).fill(-1);
+  const stepsAt = new Array<readonly GroupStep[] | undefined>(n);
+  const joinOrder = new Int32Array(n);
+  let joined = 0;
+  const members: string[][] = [];
   const unknown = new Map<string, string[]>();
 
-  const sameBus = new Map<string, BusMembers>();
-  for (const bdf of topology.scanOrder) {
-    const f = topology.functions.get(bdf)!;
-    const key = busKey(f.segment, f.bus);
-    const m = sameBus.get(key);
-    if (m) m.all.push(f);
-    else sameBus.set(key, { all: [f], slots: undefined, aliases: null });
-  }
-  const busOf = (p: PciFunction): BusMembers | undefined => sameBus.get(busKey(p.segment, p.bus));
-  const slotSiblings = (m: BusMembers, p: PciFunction): readonly PciFunction[] => {
-    if (!m.slots) {
-      m.slots = Array.from({ length: 32 }, () => []);
-      for (const f of m.all) m.slots[slotOf(f.devfn)]!.push(f);
+  // alias props by index: from the few functions that have any, else asked once per function
+  const propsMemo = new Array<AliasProps | undefined>(n);
+  if (input.sparseProps) {
+    for (const [bdf, p] of input.sparseProps) {
+      const i = d.index(bdf);
+      if (i !== undefined) propsMemo[i] = p;
     }
-    return m.slots[slotOf(p.devfn)]!;
+  }
+  const propsAt: PropsAt = input.sparseProps
+    ? (i) => (i >= 0 ? (propsMemo[i] ?? NO_ALIAS_PROPS) : NO_ALIAS_PROPS)
+    : (i, f) => (i >= 0 ? (propsMemo[i] ??= props(f.bdf)) : props(f.bdf));
+  const aliasesEachOther = (a: number, b: number): boolean =>
+    propsAt(a, fns[a]!).aliasDevfns.includes(fns[b]!.devfn) || propsAt(b, fns[b]!).aliasDevfns.includes(fns[a]!.devfn);
+
+  // per bus: some function has a DMA alias mask; its functions by slot (made on first use)
+  const busAliases = new Uint8Array(buses.length);
+  const hasAliases = (b: number): boolean => {
+    if (busAliases[b] === UNSET) busAliases[b] = scanMembers[b]!.some((i) => propsAt(i, fns[i]!).aliasDevfns.length > 0) ? YES : NO;
+    return busAliases[b] === YES;
   };
-  const hasAliases = (m: BusMembers): boolean => (m.aliases ??= m.all.some((f) => props(f.bdf).aliasDevfns.length > 0));
+  const busSlots = new Array<number[][] | undefined>(buses.length);
+  const slotSiblings = (b: number, devfn: number): readonly number[] => {
+    let slots = busSlots[b];
+    if (!slots) {
+      slots = Array.from({ length: 32 }, () => []);
+      for (const i of scanMembers[b]!) slots[slotOf(fns[i]!.devfn)]?.push(i);
+      busSlots[b] = slots;
+    }
+    return slots[slotOf(devfn)] ?? [];
+  };
+
+  // the evaluator's own caches by index when it answers for this very model
+  const indexed = acs.covers(topology);
+  const enabledAt = indexed ? (i: number): AcsVerdict => acs.enabledAt(i, REQ_ACS_FLAGS) : (i: number): AcsVerdict => acs.enabled(fns[i]!, REQ_ACS_FLAGS);
+  const pathFailureAt = indexed ? (i: number): AcsVerdict | undefined => acs.pathFailureAt(i, REQ_ACS_FLAGS) : (i: number) => acs.pathFailure(fns[i]!, REQ_ACS_FLAGS);
 
   // the probe under way
   let unknownSeen: string[] | undefined;
   const marks = new DevfnMarks();
   const chain: string[] = [];
 
-  const acsEnabled = (f: PciFunction): AcsVerdict => {
-    const v = acs.enabled(f, REQ_ACS_FLAGS);
-    if (v.reason.kind === "acs-unknown") (unknownSeen ??= []).push(f.bdf);
+  const acsEnabled = (i: number): AcsVerdict => {
+    const v = enabledAt(i);
+    if (v.reason.kind === "acs-unknown") (unknownSeen ??= []).push(fns[i]!.bdf);
     return v;
   };
-  const pathFailure = (start: PciFunction): AcsVerdict | undefined => {
-    const v = acs.pathFailure(start, REQ_ACS_FLAGS);
+  const pathFailure = (i: number): AcsVerdict | undefined => {
+    const v = pathFailureAt(i);
     if (v?.reason.kind === "acs-unknown") (unknownSeen ??= []).push(v.bdf);
     return v;
   };
 
-  function aliasGroup(q: PciFunction): Found | undefined {
-    if (!marks.add(q.devfn)) return undefined;
-    const g = groupOf.get(q.bdf);
-    if (g !== undefined) return { bdf: q.bdf, group: g };
-    const m = busOf(q);
+  function aliasGroup(q: number): Found | undefined {
+    const fq = fns[q]!;
+    if (!marks.add(fq.devfn)) return undefined;
+    const g = group[q]!;
+    if (g >= 0) return { bdf: fq.bdf, group: g };
+    const b = busOf[q]!;
+    const m = b >= 0 ? scanMembers[b]! : undefined;
     // no alias mask on either side: no function of the bus is q's DMA alias
-    if (!m || (!hasAliases(m) && props(q.bdf).aliasDevfns.length === 0)) return undefined;
-    for (const t of m.all) {
-      if (t === q || !devsAreDmaAliases(props, q, t)) continue;
-      chain.push(t.bdf);
+    if (!m || m.length === 0 || (!hasAliases(b) && propsAt(q, fq).aliasDevfns.length === 0)) return undefined;
+    for (const t of m) {
+      if (t === q || !aliasesEachOther(q, t)) continue;
+      chain.push(fns[t]!.bdf);
       const r = aliasGroup(t) ?? functionAliasGroup(t);
       if (r) return r;
       chain.pop();
@@ -152,13 +184,14 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     return undefined;
   }
 
-  function functionAliasGroup(q: PciFunction): Found | undefined {
-    if (!q.multifunction || acsEnabled(q).enabled) return undefined;
-    const m = busOf(q);
-    if (!m) return undefined;
-    for (const t of slotSiblings(m, q)) {
+  function functionAliasGroup(q: number): Found | undefined {
+    const fq = fns[q]!;
+    if (!fq.multifunction || acsEnabled(q).enabled) return undefined;
+    const b = busOf[q]!;
+    if (b < 0 || scanMembers[b]!.length === 0) return undefined;
+    for (const t of slotSiblings(b, fq.devfn)) {
       if (t === q || acsEnabled(t).enabled) continue;
-      chain.push(t.bdf);
+      chain.push(fns[t]!.bdf);
       const r = aliasGroup(t);
       if (r) return r;
       chain.pop();
@@ -168,77 +201,151 @@ export function predictGroups(input: GroupInput): GroupPrediction {
 
   // the steps of the probe under way; each function keeps an exact-size copy
   const trail: GroupStep[] = [];
-  const probe = (dev: PciFunction): void => {
+  const probe = (dev: number): void => {
+    const bdf = fns[dev]!.bdf;
     trail.length = 0;
     unknownSeen = undefined;
     const join = (g: number): void => {
-      groupOf.set(dev.bdf, g);
+      group[dev] = g;
+      joinOrder[joined++] = dev;
       const m = members[g - firstId];
-      if (m) m.push(dev.bdf);
-      else members[g - firstId] = [dev.bdf];
-      steps.set(dev.bdf, trail.slice());
-      if (unknownSeen !== undefined) unknown.set(dev.bdf, [...new Set(unknownSeen)]);
+      if (m) m.push(bdf);
+      else members[g - firstId] = [bdf];
+      stepsAt[dev] = trail.slice();
+      if (unknownSeen !== undefined) unknown.set(bdf, [...new Set(unknownSeen)]);
     };
 
     // A. topology aliases
-    let last: PciFunction = dev;
+    let last = dev;
     let lastAlias: DmaAlias | undefined;
-    const hit = forEachDmaAlias(topology, props, dev, (p, alias) => {
-      last = p;
+    const hit = walkDmaAliases(d, propsAt, fns[dev]!, dev, (_p, pi, alias) => {
+      last = pi;
       lastAlias = alias;
-      return groupOf.get(p.bdf);
+      const g = group[pi]!;
+      return g >= 0 ? g : undefined;
     });
     if (hit !== undefined) {
-      trail.push({ code: "alias-bridge-group", at: dev.bdf, via: last.bdf, alias: lastAlias!, group: hit });
+      trail.push({ code: "alias-bridge-group", at: bdf, via: fns[last]!.bdf, alias: lastAlias!, group: hit });
       return join(hit);
     }
 
     // B. climb while the path above is not ACS-isolated
-    let p: PciFunction = last;
-    let bus = topology.buses.get(busKey(p.segment, p.bus));
-    for (let guard = 0; bus && bus.parent !== undefined && guard < 512; guard++, bus = topology.buses.get(bus.parent)) {
-      if (bus.self === undefined) continue;
-      const self = topology.functions.get(bus.self);
-      if (!self) break;
+    let p = last;
+    let b = busOf[p]!;
+    for (let guard = 0; b >= 0 && buses[b]!.parent !== undefined && guard < 512; guard++, b = busParent[b]!) {
+      const self = busSelf[b]!;
+      if (self === NONE) continue;
+      if (self === MISSING) break;
       const failing = pathFailure(self);
       if (!failing) {
-        trail.push({ code: "acs-isolated", at: dev.bdf, bridge: self.bdf });
+        trail.push({ code: "acs-isolated", at: bdf, bridge: fns[self]!.bdf });
         break;
       }
       p = self;
-      const g = groupOf.get(p.bdf);
-      trail.push({ code: "acs-not-isolated", at: dev.bdf, bridge: self.bdf, failing, group: g });
-      if (g !== undefined) return join(g);
+      const g = group[p]!;
+      trail.push({ code: "acs-not-isolated", at: bdf, bridge: fns[self]!.bdf, failing, group: g >= 0 ? g : undefined });
+      if (g >= 0) return join(g);
     }
 
     // C. DMA-alias relatives of p, D. non-isolated functions of p's slot
     marks.reset();
     chain.length = 0;
     const found = aliasGroup(p);
+    const at = fns[p]!.bdf;
     if (found) {
-      trail.push({ code: "alias-group", at: p.bdf, partner: found.bdf, chain: [...chain], group: found.group });
+      trail.push({ code: "alias-group", at, partner: found.bdf, chain: [...chain], group: found.group });
       return join(found.group);
     }
     const viaFn = functionAliasGroup(p);
     if (viaFn) {
-      trail.push({ code: "function-group", at: p.bdf, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: [...chain], group: viaFn.group });
+      trail.push({ code: "function-group", at, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: [...chain], group: viaFn.group });
       return join(viaFn.group);
     }
 
     // E. a new group
     const id = firstId + members.length;
-    trail.push({ code: "new-group", at: dev.bdf, group: id, verdict: p.multifunction ? acsEnabled(p) : undefined });
+    trail.push({ code: "new-group", at: bdf, group: id, verdict: fns[p]!.multifunction ? acsEnabled(p) : undefined });
     join(id);
   };
 
-  for (const [bdf, reason] of input.ungrouped ?? []) steps.set(bdf, [{ code: "no-iommu", at: bdf, reason, refusal: input.refusals?.get(bdf) }]);
+  const ungrouped = input.ungrouped !== undefined && input.ungrouped.size > 0 ? input.ungrouped : undefined;
+  // a pass lists functions in scan order: each is found by following the scan order, looked up by BDF only when that misses
+  const { scanIndex, scanPos } = d;
   for (const pass of input.passes) {
+    let next = 0;
     for (const bdf of pass) {
-      if (groupOf.has(bdf) || input.ungrouped?.has(bdf)) continue;
-      const f = topology.functions.get(bdf);
-      if (f) probe(f);
+      let i: number | undefined;
+      if (next < scanIndex.length && fns[scanIndex[next]!]!.bdf === bdf) i = scanIndex[next++]!;
+      else {
+        i = d.index(bdf);
+        if (i !== undefined && scanPos[i]! >= 0) next = scanPos[i]! + 1;
+      }
+      if (i === undefined || group[i]! >= 0 || ungrouped?.has(bdf)) continue;
+      probe(i);
     }
   }
+
+  const noIommu = new Map<string, readonly GroupStep[]>();
+  for (const [bdf, reason] of input.ungrouped ?? []) noIommu.set(bdf, [{ code: "no-iommu", at: bdf, reason, refusal: input.refusals?.get(bdf) }]);
+  const order = joinOrder.subarray(0, joined);
+  const groupOf = new JoinedMap<number>(d, order, (i) => (group[i]! >= 0 ? group[i] : undefined), new Map());
+  const steps = new JoinedMap<readonly GroupStep[]>(d, order, (i) => stepsAt[i], noIommu);
   const groups = members.map((m, i) => ({ id: firstId + i, members: m }));
   return { groups, groupOf, steps, dependsOnUnknown: unknown };
+}
+
+/**
+ * A read-only map from BDF over what the search kept by function index:
+ * `head`'s entries first, then the functions in `order`. Saves building two
+ * string-keyed maps of every function (group and steps) that most callers
+ * only look up in.
+ */
+class JoinedMap<V> implements ReadonlyMap<string, V> {
+  readonly #d: DenseTopology;
+  readonly #order: Int32Array;
+  readonly #at: (index: number) => V | undefined;
+  readonly #head: ReadonlyMap<string, V>;
+
+  constructor(d: DenseTopology, order: Int32Array, at: (index: number) => V | undefined, head: ReadonlyMap<string, V>) {
+    this.#d = d;
+    this.#order = order;
+    this.#at = at;
+    this.#head = head;
+  }
+
+  get size(): number {
+    return this.#head.size + this.#order.length;
+  }
+
+  get(bdf: string): V | undefined {
+    const i = this.#d.index(bdf);
+    const v = i === undefined ? undefined : this.#at(i);
+    return v !== undefined ? v : this.#head.get(bdf);
+  }
+
+  has(bdf: string): boolean {
+    return this.get(bdf) !== undefined;
+  }
+
+  *entries(): MapIterator<[string, V]> {
+    yield* this.#head.entries();
+    const fns = this.#d.fns;
+    for (const i of this.#order) yield [fns[i]!.bdf, this.#at(i)!];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): MapIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, V]> {
+    return this.entries();
+  }
+
+  forEach(cb: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this);
+  }
 }

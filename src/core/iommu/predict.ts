@@ -236,7 +236,8 @@ export function predict(snapshot: Snapshot, opts: PredictOptions = {}): Predicti
     for (const b of refusals.keys()) u.set(b, "stream-conflict");
     ungrouped = u;
   }
-  let groups = predictGroups({ topology, props: groupLookup, acs, passes, ungrouped, refusals });
+  const sparseProps = groupProps.size === 0 ? props : new Map([...props, ...groupProps]);
+  let groups = predictGroups({ topology, props: groupLookup, acs, passes, ungrouped, refusals, sparseProps });
   let arm64: Arm64Facts | undefined;
   if (probe && streams && fw) {
     groups = withProbeSteps(groups, probe);

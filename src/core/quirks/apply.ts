@@ -2,6 +2,7 @@ import type { KernelVersion } from "../kernel/version.js";
 import { PCI_EXP_TYPE_PCI_BRIDGE } from "../regs/express.js";
 import { PCI_HEADER_TYPE_BRIDGE } from "../regs/header.js";
 import { devfnOf, formatDevfn, funcOf, slotOf } from "../topology/address.js";
+import { NONE, denseTopology } from "../topology/dense.js";
 import type { PciFunction, Topology } from "../topology/model.js";
 import { ALIAS_QUIRK_ROWS } from "./alias-table.js";
 import { matchesRow, onRootBus, rowActive, rowsByVendor } from "./match.js";
@@ -125,18 +126,12 @@ export function applyAliasQuirks(topology: Topology, opts: ApplyAliasOptions = {
     });
   };
   // scan order first, then scanned functions the scan order misses (on buses no root reaches)
-  let scanned = 0;
-  for (const fn of topology.functions.values()) if (fn.scanned) scanned++;
-  const seen = scanned === topology.scanOrder.length ? undefined : new Set<string>();
-  for (const bdf of topology.scanOrder) {
-    if (seen) {
-      if (seen.has(bdf)) continue;
-      seen.add(bdf);
-    }
-    const fn = topology.functions.get(bdf);
+  const { fns, scanIndex, scanPos } = denseTopology(topology);
+  for (const i of scanIndex) {
+    const fn = fns[i]!;
     // functions the scan never finds get no fixups
-    if (fn && fn.scanned) fixup(bdf, fn);
+    if (fn.scanned) fixup(fn.bdf, fn);
   }
-  if (seen) for (const [bdf, fn] of topology.functions) if (!seen.has(bdf) && fn.scanned) fixup(bdf, fn);
+  for (let i = 0; i < fns.length; i++) if (scanPos[i] === NONE && fns[i]!.scanned) fixup(fns[i]!.bdf, fns[i]!);
   return out;
 }

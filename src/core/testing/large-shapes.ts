@@ -57,6 +57,7 @@ export const ariShapeSize = (s: AriShape): number => 1 + s.rootPorts + s.rootPor
 export function ariMachine(shape: AriShape, cache = new ConfigCache()): FunctionInput[] {
   const segment = shape.segment ?? 0;
   const mixed = (shape.acs ?? "mixed") === "mixed";
+  // in BDF order, as a source lists them: bus 0 (host bridge, ports), then each port's bus
   const out: FunctionInput[] = [{ segment, bus: 0, devfn: 0, config: cache.get({ classCode: 0x060000, multifunction: true }) }];
   for (let i = 0; i < shape.rootPorts; i++) {
     const bus = i + 1;
@@ -68,6 +69,10 @@ export function ariMachine(shape: AriShape, cache = new ConfigCache()): Function
       devfn: i + 1,
       config: cache.get({ headerType: 1, pcieType: 4, ariForwarding: true, bus: { primary: 0, secondary: bus, subordinate: bus }, ...(portAcs ? { acs: ACS_ON } : {}) }),
     });
+  }
+  for (let i = 0; i < shape.rootPorts; i++) {
+    const bus = i + 1;
+    const pat = shape.pattern?.length ? shape.pattern[i % shape.pattern.length] : undefined;
     const fnAcs = pat
       ? { on: ACS_ON, partial: ACS_PARTIAL, none: undefined }[pat.functions]
       : !mixed ? ACS_ON : i % 3 === 0 ? undefined : i % 3 === 1 ? ACS_PARTIAL : ACS_ON;

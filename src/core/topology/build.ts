@@ -9,6 +9,8 @@ import {
   PCI_EXP_TYPE_UPSTREAM,
 } from "../regs/express.js";
 import { busKey, devId, formatBdf, funcOf, slotOf } from "./address.js";
+import { NONE, keepDense } from "./dense.js";
+import { FunctionTable } from "./function-table.js";
 import type { AcsState, BridgeKind, PciBus, PciFunction, Topology } from "./model.js";
 
 /** one function as a source saw it */
@@ -75,6 +77,8 @@ interface Work {
   /** position in the boot scan, for ordering VFs by their PF */
   order: number;
   record: PciFunction | undefined;
+  /** position in the final function list (the dense topology's index) */
+  index: number;
 }
 
 // small integers (segment ≤ 0xffff, bus and devfn ≤ 0xff) pack into one number that sorts like the
@@ -132,12 +136,32 @@ function acsStateOf(config: DecodedConfig | undefined, seen: Map<string, AcsStat
  */
 export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptions = {}): Topology {
   const issues: TopologyIssue[] = [];
-  const work = new Map<number, Work>();
+  // the functions in the order added; by number too once they stop arriving in ascending order
+  const works: Work[] = [];
+  let byKey: Map<number, Work> | undefined;
+  let lastKey = -1;
   // BDF text sorts like the numeric key while every part has its usual width
   let plainNumbers = true;
+  const find = (key: number): Work | undefined => {
+    if (byKey) return byKey.get(key);
+    // (ascending keys hold no NaN: a NaN key switches to the map)
+    if (Number.isNaN(key)) return undefined;
+    // still ascending: a binary search over what was added
+    let lo = 0;
+    let hi = works.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = works[mid]!.key;
+      if (k < key) lo = mid + 1;
+      else if (k > key) hi = mid - 1;
+      else return works[mid];
+    }
+    return undefined;
+  };
   const add = (input: FunctionInput, predicted: boolean): void => {
     const key = keyOf(input.segment, input.bus, input.devfn);
-    const existing = work.get(key);
+    if (!byKey && !(key > lastKey)) byKey = new Map(works.map((x) => [x.key, x]));
+    const existing = byKey ? byKey.get(key) : undefined;
     const bdf = formatBdf(input.segment, input.bus, input.devfn);
     if (existing !== undefined) {
       issues.push({ code: "duplicate-bdf", bdf });
@@ -146,7 +170,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     if (key >= PLAIN) plainNumbers = false;
     const c = input.config;
     const bridge = c?.bridge;
-    work.set(key, {
+    const w: Work = {
       input,
       bdf,
       key,
@@ -162,17 +186,21 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       scanned: true,
       order: 0,
       record: undefined,
-    });
+      index: -1,
+    };
+    byKey?.set(key, w);
+    works.push(w);
+    if (key > lastKey) lastKey = key;
   };
   for (const input of inputs) add(input, false);
   const byBdfText = (): Map<string, Work> => {
-    byBdf ??= new Map([...work.values()].map((w) => [w.bdf, w]));
+    byBdf ??= new Map(works.map((w) => [w.bdf, w]));
     return byBdf;
   };
   let byBdf: Map<string, Work> | undefined;
 
   // SR-IOV: mark present VFs, predict absent ones
-  for (const pf of [...work.values()]) {
+  for (const pf of works.slice()) {
     const sriov = pf.input.config?.sriov;
     // VFs exist only while VF Enable is set; offset 0 would put VF 0 on the PF itself
     if (!sriov || sriov.numVFs === 0 || !sriov.vfEnable || sriov.firstVfOffset === 0 || pf.isVirtfn) continue;
@@ -183,7 +211,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
         issues.push({ code: "vf-bus-overflow", physfn: pf.bdf, vf: i });
         break;
       }
-      const present = work.get(keyOf(pf.input.segment, rid >> 8, rid & 0xff));
+      const present = find(keyOf(pf.input.segment, rid >> 8, rid & 0xff));
       if (present) {
         present.isVirtfn = true;
         present.physfn = pf.bdf;
@@ -214,7 +242,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // which bridge creates which bus
   const claims = new Map<number, Work[]>();
-  for (const w of work.values()) {
+  for (const w of works) {
     if (w.secondary === undefined || w.headerType === 0) continue;
     if (w.secondary === 0 && w.subordinate === 0) continue; // unconfigured bridge
     if (w.secondary <= w.input.bus) {
@@ -240,7 +268,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // buses that hold functions, plus buses bridges create
   const onBus = new Map<number, Work[]>();
-  for (const w of work.values()) {
+  for (const w of works) {
     const list = onBus.get(w.busNo);
     if (list) list.push(w);
     else onBus.set(w.busNo, [w]);
@@ -364,11 +392,11 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   }
 
   // final records
-  const sorted = [...work.values()];
+  const sorted = works.slice();
   // sources list functions in BDF order already; sort only when they do not
   if (sorted.some((w, i) => i > 0 && byBdfOrder(sorted[i - 1]!, w) > 0)) sorted.sort(byBdfOrder);
-  const functions = new Map<string, PciFunction>();
   const acsStates = new Map<string, AcsState>();
+  const fns: PciFunction[] = new Array<PciFunction>(sorted.length);
   for (const w of sorted) {
     const c = w.input.config;
     const ids = w.input.ids ?? NO_IDS;
@@ -410,7 +438,29 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       issues: w.input.configIssues ?? c?.issues ?? NO_ISSUES,
     };
     w.record = record;
-    functions.set(w.bdf, record);
+  }
+  // plain numbers sort like the BDF text: a table searched by number, else a map by BDF
+  // (a bad source whose numbers print alike keeps the first: both then hold fewer functions than were built)
+  let functions: ReadonlyMap<string, PciFunction>;
+  let dense = true;
+  if (plainNumbers) {
+    const keys = new Float64Array(sorted.length);
+    for (let i = 0; i < sorted.length; i++) {
+      const w = sorted[i]!;
+      w.index = i;
+      fns[i] = w.record!;
+      keys[i] = w.key;
+    }
+    functions = new FunctionTable(fns, keys);
+  } else {
+    const byBdf = new Map<string, PciFunction>();
+    for (const w of sorted) {
+      w.index = byBdf.size;
+      fns[w.index] = w.record!;
+      byBdf.set(w.bdf, w.record!);
+    }
+    functions = byBdf;
+    dense = byBdf.size === sorted.length;
   }
 
   const buses = new Map<string, PciBus>();
@@ -418,7 +468,20 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   for (const key of onBus.keys()) busKeyOf.set(key, busKey(segmentOfBus(key), numberOfBus(key)));
   const keyText = (key: number): string => busKeyOf.get(key) ?? busKey(segmentOfBus(key), numberOfBus(key));
   const onBusSorted = new Map<number, Work[]>();
+  // the dense form: bus indexes in the order of `buses`
+  const busIndexOfNo = new Map<number, number>();
+  const busIndexOf = new Map<string, number>();
+  for (const key of onBus.keys()) {
+    busIndexOf.set(keyText(key), busIndexOfNo.size);
+    busIndexOfNo.set(key, busIndexOfNo.size);
+  }
+  const busSelf = new Int32Array(busIndexOfNo.size);
+  const busParent = new Int32Array(busIndexOfNo.size);
   for (const [key, list] of onBus) {
+    const b = busIndexOfNo.get(key)!;
+    busSelf[b] = selfOf.get(key)?.index ?? NONE;
+    const parentNo = parentOf.get(key);
+    busParent[b] = parentNo === undefined ? NONE : (busIndexOfNo.get(parentNo) ?? NONE);
     const inOrder = list.some((w, i) => i > 0 && byBdfOrder(list[i - 1]!, w) > 0) ? [...list].sort(byBdfOrder) : list;
     onBusSorted.set(key, inOrder);
     const parent = parentOf.get(key);
@@ -444,6 +507,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
   const scanOrder: string[] = [];
+  const scanIndex: number[] = [];
   const visited = new Set<number>();
   const visit = (key: number): void => {
     if (visited.has(key)) return;
@@ -454,6 +518,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       if (!w.scanned || w.isVirtfn) continue;
       w.order = scanOrder.length;
       scanOrder.push(w.bdf);
+      scanIndex.push(w.index);
     }
     for (const w of list) {
       if (!w.scanned || w.isVirtfn || w.secondary === undefined) continue;
@@ -470,9 +535,18 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       return pf !== undefined && pf.scanned && !pf.isVirtfn && visited.has(pf.busNo) ? pf.order : 0;
     };
     vfs.sort((a, b) => pfOrder(a) - pfOrder(b) || devId(a.input.bus, a.input.devfn) - devId(b.input.bus, b.input.devfn));
-    for (const w of vfs) scanOrder.push(w.bdf);
+    for (const w of vfs) {
+      scanOrder.push(w.bdf);
+      scanIndex.push(w.index);
+    }
   }
-  return { functions, buses, roots, scanOrder, issues };
+  const topology: Topology = { functions, buses, roots, scanOrder, issues };
+  // the integer form the engine's searches walk, from the numbers above
+  const busOf = new Int32Array(fns.length);
+  for (const w of sorted) busOf[w.index] = busIndexOfNo.get(w.busNo) ?? NONE;
+  // (a bad source whose numbers print alike keeps fewer names than numbers: indexed on first use instead)
+  if (dense && buses.size === busIndexOfNo.size) keepDense(topology, { fns, busOf, buses: [...buses.values()], busIndexOf, busSelf, busParent, scanIndex: Int32Array.from(scanIndex) }, functions instanceof FunctionTable ? (bdf) => functions.position(bdf) : undefined);
+  return topology;
 }
 
 const NO_IDS: NonNullable<FunctionInput["ids"]> = {};

@@ -36,7 +36,7 @@ describe("the page state in a shared link", () => {
       [link('{"v":1,"whatif":{"acs":[{"bdf":"0000:00:1c.0","set":"all","clear":0}]}}'), /link's whatif\.acs\[0\]\.set is not what this page writes there/],
       [link('{"v":1,"input":{"kind":"file","path":"/etc/passwd"}}'), /link's input\.kind /],
       [link(`{"v":1,"input":${"[".repeat(1_000_000)}`, 9), /damaged/],
-      [link("0".repeat(MAX_STATE_BYTES + 1), 9), /inflates to more than 96 MiB/],
+      [link("0".repeat(MAX_STATE_BYTES + 1), 9), /inflates to more than 32 MiB/],
     ];
     for (const [hash, message] of cases) {
       const r = decodeState(hash);

@@ -15,10 +15,10 @@ import type { PageState } from "./state.js";
 
 const PREFIX = "#s=";
 
-/** the longest fragment read: browsers keep about 2 MB of a URL, a pasted link may be longer */
-export const MAX_FRAGMENT_CHARS = 64 * 1024 * 1024;
-/** the most JSON a link may inflate to: a dropped capture of about 60 MB, base64 */
-export const MAX_STATE_BYTES = 96 * 1024 * 1024;
+/** the longest fragment read: browsers keep about 2 MB of a URL */
+export const MAX_FRAGMENT_CHARS = 8 * 1024 * 1024;
+/** the most JSON a link may inflate to: about 16 times what a browser keeps of a URL (pasted text deflates about 10:1) */
+export const MAX_STATE_BYTES = 32 * 1024 * 1024;
 
 export function toBase64(bytes: Uint8Array): string {
   let bin = "";
