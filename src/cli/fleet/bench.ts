@@ -164,11 +164,13 @@ async function main(): Promise<void> {
     let pgUrl = arg("--postgres") ?? process.env.IOMMU_ATLAS_BENCH_POSTGRES_URL;
     let pgSkip: string | undefined;
     if (!pgUrl) {
-      pgDir = path.join(tmp, "postgres");
+      // a folder of its own under the temp root: as root the server runs as 'postgres', which cannot enter `tmp` (mode 0700)
+      pgDir = await mkdtemp(path.join(tmpdir(), "iommu-atlas-bench-postgres-"));
       const r = spawnSync(path.join(repo, "tools/postgres/server.sh"), ["start", pgDir], { encoding: "utf8", env: { ...process.env, PGPORT_TEST: process.env.PGPORT_TEST ?? "55433" } });
       if (r.status === 0) pgUrl = r.stdout.trim();
       else {
-        pgSkip = `no PostgreSQL server (${r.stderr.trim().split("\n")[0]}); pass --postgres URL`;
+        pgSkip = `no PostgreSQL server (${r.stderr.trim().split("\n").at(-1)}); pass --postgres URL`;
+        await rm(pgDir, { recursive: true, force: true });
         pgDir = undefined;
       }
     }

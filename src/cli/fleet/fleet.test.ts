@@ -24,6 +24,7 @@ import { collectSysfs } from "../sysfs/collect.js";
 import { FAKE_HOSTNAME, makeFakeSysfs } from "../sysfs/fake-sysfs.js";
 import { openDb } from "./db.js";
 import { nameFromFile } from "./parse.js";
+import { fleetWhatIf } from "./questions.js";
 
 const PG_URL = process.env.IOMMU_ATLAS_TEST_POSTGRES_URL;
 const ORACLE = path.resolve("..", "shared", "oracle-cases");
@@ -307,6 +308,20 @@ for (const backend of backends) {
         if (change[0] === "--cmdline" && change.length === 2) expect(changed).toBeGreaterThan(0);
       });
     }
+
+    it("fleet whatif on worker threads answers as the main thread does", async () => {
+      const cmdline = `console=ttyS0 intel_iommu=on ${OVERRIDE}`;
+      const change = { cmdline, options: { cmdline } };
+      const store = await openDb(db);
+      try {
+        const main = await fleetWhatIf(store, change, 1);
+        const workers = await fleetWhatIf(store, change, 2, 1);
+        expect(main.hosts.length).toBeGreaterThan(0);
+        expect(workers).toEqual(main);
+      } finally {
+        await store.close();
+      }
+    });
 
     it("fleet risks: the override host, the NT function with unknown proxy aliases, and every risk the core finds per host", async () => {
       const got = await json<{ risks: { host: string; kind: string; bdf: string | null; text: string }[] }>(["fleet", "risks", "--db", db]);

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Hash } from "node:crypto";
 import type { FileTree } from "../../core/fs/file-tree.js";
 
 /**
@@ -11,27 +10,40 @@ import type { FileTree } from "../../core/fs/file-tree.js";
  * `without` leaves out the paths in `leaveOut` (one pass for both).
  */
 export function treeHashes(tree: FileTree, leaveOut: ReadonlySet<string> = new Set()): { tree: string; without: string } {
-  const all = createHash("sha256");
-  const some = createHash("sha256");
   const keys = [...tree.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const head = Buffer.alloc(9);
-  const feed = (h: Hash, key: string, kind: string, body: Uint8Array): void => {
-    // kind, length-prefixed path and content: no two trees share a byte stream
-    head.write(kind, 0, "latin1");
-    head.writeUInt32LE(Buffer.byteLength(key), 1);
-    head.writeUInt32LE(body.length, 5);
-    h.update(head);
-    h.update(key);
-    h.update(body);
-  };
+  // every entry's bytes laid out once, then hashed in a few long runs (a native call per entry costs more than the hashing)
+  const items: { key: string; kind: string; body: Uint8Array; keyBytes: number }[] = [];
+  let size = 0;
   for (const key of keys) {
     const e = tree.get(key)!;
     if (e.kind === "dir") continue;
-    const kind = e.kind === "file" ? "f" : "l";
     const body = e.kind === "file" ? e.data : Buffer.from(e.target, "utf8");
-    feed(all, key, kind, body);
-    if (!leaveOut.has(key)) feed(some, key, kind, body);
+    const keyBytes = Buffer.byteLength(key);
+    items.push({ key, kind: e.kind === "file" ? "f" : "l", body, keyBytes });
+    size += 9 + keyBytes + body.length;
   }
+  const buf = Buffer.allocUnsafe(size);
+  const all = createHash("sha256");
+  const some = createHash("sha256");
+  let at = 0;
+  let run = 0;
+  for (const { key, kind, body, keyBytes } of items) {
+    const start = at;
+    // kind, length-prefixed path and content: no two trees share a byte stream
+    buf.write(kind, at, "latin1");
+    buf.writeUInt32LE(keyBytes, at + 1);
+    buf.writeUInt32LE(body.length, at + 5);
+    at += 9;
+    at += buf.write(key, at, "utf8");
+    buf.set(body, at);
+    at += body.length;
+    if (leaveOut.has(key)) {
+      some.update(buf.subarray(run, start));
+      run = at;
+    }
+  }
+  some.update(buf.subarray(run, at));
+  all.update(buf);
   return { tree: all.digest("hex"), without: some.digest("hex") };
 }
 

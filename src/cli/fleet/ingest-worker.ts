@@ -5,14 +5,15 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { parseCapture } from "./parse.js";
-import type { HostFrom } from "./parse.js";
+import type { HostFrom, PredictionMemo } from "./parse.js";
 
 const { hostFrom, known, knownCaptures } = workerData as { hostFrom: HostFrom; known: string[]; knownCaptures: string[] };
 const seen = new Set(known);
 const stored = new Set(knownCaptures);
+const memo: PredictionMemo = new Map();
 
 parentPort!.on("message", (msg: { id: number; item: string }) => {
-  void parseCapture(msg.item, hostFrom, seen, stored).then((result) => {
+  void parseCapture(msg.item, hostFrom, seen, stored, memo).then((result) => {
     const tree = result.ok ? result.capture?.machineTree : undefined;
     parentPort!.postMessage({ id: msg.id, result }, tree ? [tree.buffer as ArrayBuffer] : []);
   });

@@ -10,9 +10,10 @@ import type { DeviceKind, HostFacts, HostIdentity } from "../../core/fleet/facts
 import { readText } from "../../core/fs/file-tree.js";
 import { predict } from "../../core/iommu/predict.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
-import { encodeArchive, readSource } from "../sysfs/archive.js";
+import { readSource } from "../sysfs/archive.js";
 import { SourceError } from "../sysfs/errors.js";
 import { treeHashes } from "./hash.js";
+import { encodeMachineTree } from "./machine-tree.js";
 
 export type HostFrom = "name" | "hostname";
 
@@ -22,7 +23,7 @@ export interface ParsedCapture {
   readonly host: string;
   readonly hash: string;
   readonly machineHash: string;
-  /** the machine's tree as a capture archive, only when `known` lacked machineHash */
+  /** the machine's tree packed for the store (machine-tree.ts), only when `known` lacked machineHash */
   readonly machineTree: Uint8Array | undefined;
   readonly identity: HostIdentity;
   readonly osrelease: string | null;
@@ -38,6 +39,12 @@ export type ParseOutcome =
 
 const HOST_ONLY = new Set(HOST_ONLY_PATHS);
 
+/** what a capture's prediction gave, by machine and boot (see parseCapture) */
+export type PredictionMemo = Map<string, { readonly facts: HostFacts; readonly kinds: ParsedCapture["kinds"] }>;
+
+/** predictions a memo keeps; past that it starts again */
+const MEMO_SIZE = 4096;
+
 /** the file name without its capture suffix: `rack1-07.sysfs.tar.gz` → `rack1-07` */
 export function nameFromFile(file: string): string {
   return basename(file.replace(/\/+$/, "")).replace(/(\.sysfs)?(\.tar\.gz|\.tgz|\.tar)$/i, "");
@@ -51,9 +58,18 @@ export function machineTree(tree: FileTree): FileTree {
 /**
  * Reads and predicts one capture. `known` holds machine hashes whose trees
  * are stored already; this adds the ones it encodes. A capture whose hash
- * is in `knownCaptures` is not predicted.
+ * is in `knownCaptures` is not predicted. `memo` keeps predictions by
+ * machine hash, osrelease and command line: the prediction reads nothing
+ * else of the host-only files (DMI, host name), so hosts of one machine
+ * booted alike are predicted once.
  */
-export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<string>, knownCaptures: ReadonlySet<string> = new Set()): Promise<ParseOutcome> {
+export async function parseCapture(
+  file: string,
+  hostFrom: HostFrom,
+  known: Set<string>,
+  knownCaptures: ReadonlySet<string> = new Set(),
+  memo: PredictionMemo = new Map(),
+): Promise<ParseOutcome> {
   try {
     const tree = await readSource(file);
     const identity = hostIdentity(tree);
@@ -62,13 +78,20 @@ export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<
     const hashes = treeHashes(tree, HOST_ONLY);
     // stored already: nothing to predict
     if (knownCaptures.has(hashes.tree)) return { ok: true, capture: undefined, hash: hashes.tree };
-    const snapshot = snapshotFromSysfs(tree);
-    if (snapshot.topology.functions.size === 0) return { ok: false, file, reason: `${file}: no PCI functions in the capture; capture the host again` };
-    const p = predict(snapshot);
-    const facts = hostFacts(snapshot, p);
+    const osrelease = readText(tree, OSRELEASE_PATH);
+    const cmdline = readText(tree, CMDLINE_PATH);
+    const key = JSON.stringify([hashes.without, osrelease ?? null, cmdline ?? null]);
+    let predicted = memo.get(key);
+    if (!predicted) {
+      const snapshot = snapshotFromSysfs(tree);
+      if (snapshot.topology.functions.size === 0) return { ok: false, file, reason: `${file}: no PCI functions in the capture; capture the host again` };
+      const facts = hostFacts(snapshot, predict(snapshot));
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(key, (predicted = { facts, kinds: deviceKindCounts(facts.functions) }));
+    }
     let stored: Uint8Array | undefined;
     if (!known.has(hashes.without)) {
-      stored = encodeArchive(machineTree(tree));
+      stored = encodeMachineTree(machineTree(tree));
       known.add(hashes.without);
     }
     return {
@@ -81,10 +104,10 @@ export async function parseCapture(file: string, hostFrom: HostFrom, known: Set<
         machineHash: hashes.without,
         machineTree: stored,
         identity,
-        osrelease: readText(tree, OSRELEASE_PATH)?.trim() ?? null,
-        cmdline: readText(tree, CMDLINE_PATH)?.trim() ?? null,
-        facts,
-        kinds: deviceKindCounts(facts.functions),
+        osrelease: osrelease?.trim() ?? null,
+        cmdline: cmdline?.trim() ?? null,
+        facts: predicted.facts,
+        kinds: predicted.kinds,
       },
     };
   } catch (err) {

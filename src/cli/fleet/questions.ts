@@ -26,22 +26,29 @@ import { runPool, workerFile } from "./pool.js";
 import { whatIfMachine } from "./whatif-machine.js";
 import type { Boot, MachineTask } from "./whatif-machine.js";
 
-export interface HostRow {
-  name: string;
-  hostname: string | null;
-  sys_vendor: string | null;
-  product_name: string | null;
-  board_vendor: string | null;
-  board_name: string | null;
-  bios_vendor: string | null;
-  bios_version: string | null;
-  bios_date: string | null;
-  osrelease: string | null;
-  kernel: string;
-  iommu: string;
-  group_count: number;
-  largest_group: number;
-  acs_override: string | null;
+/** a fleet_hosts row as SELECT_HOSTS gives it */
+type HostRow = [
+  name: string,
+  hostname: string | null,
+  sysVendor: string | null,
+  productName: string | null,
+  boardVendor: string | null,
+  boardName: string | null,
+  biosVendor: string | null,
+  biosVersion: string | null,
+  biosDate: string | null,
+  osrelease: string | null,
+  kernel: string,
+  iommu: string,
+  groupCount: number,
+  largestGroup: number,
+  acsOverride: string | null,
+];
+
+/** the rows of a query that returns them as one JSON text (sql.ts) */
+async function jsonRows<R>(db: Queryable, sql: string, params?: readonly unknown[]): Promise<R[]> {
+  const [r] = await db.query<{ rows: string }>(sql, params);
+  return JSON.parse(r!.rows) as R[];
 }
 
 export interface HostJson {
@@ -62,31 +69,26 @@ export interface HostJson {
 
 /** `fleet hosts` */
 export async function fleetHosts(db: Queryable): Promise<HostJson[]> {
-  return (await db.query<HostRow>(SELECT_HOSTS)).map((r) => ({
-    name: r.name,
-    hostname: r.hostname,
-    system: { vendor: r.sys_vendor, product: r.product_name },
-    board: { vendor: r.board_vendor, name: r.board_name },
-    bios: { vendor: r.bios_vendor, version: r.bios_version, date: r.bios_date },
-    kernel: r.kernel,
-    osrelease: r.osrelease,
-    iommu: r.iommu,
-    groups: r.group_count,
-    largestGroup: r.largest_group,
-    acsOverride: r.acs_override,
-  }));
+  return (await jsonRows<HostRow>(db, SELECT_HOSTS)).map(
+    ([name, hostname, sysVendor, productName, boardVendor, boardName, biosVendor, biosVersion, biosDate, osrelease, kernel, iommu, groups, largestGroup, acsOverride]) => ({
+      name,
+      hostname,
+      system: { vendor: sysVendor, product: productName },
+      board: { vendor: boardVendor, name: boardName },
+      bios: { vendor: biosVendor, version: biosVersion, date: biosDate },
+      kernel,
+      osrelease,
+      iommu,
+      groups,
+      largestGroup,
+      acsOverride,
+    }),
+  );
 }
 
-interface FunctionRow {
-  host: string;
-  bdf: string;
-  vendor: number;
-  device: number;
-  class: number;
-  grp: number | null;
-  alone: boolean;
-  reason: string | null;
-}
+/** host, bdf, vendor, device, class, grp, alone, reason (sql.ts) */
+type FunctionRow = [string, string, number, number, number, number | null, boolean, string | null];
+
 
 export interface AloneJson {
   selector: string;
@@ -102,24 +104,26 @@ export interface AloneJson {
 
 /** `fleet alone SELECTOR`: hosts with a matching function, and whether it can go to a VM alone */
 export async function fleetAlone(db: Queryable, sel: Exclude<Selector, { kind: "bdf" }>): Promise<AloneJson> {
+  // a class prefix of 2, 4 or 6 hex digits: the class codes it starts
+  const scale = sel.kind === "class" ? 2 ** (24 - 4 * sel.digits) : 0;
   const rows =
     sel.kind === "id"
-      ? await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_ID, [sel.vendor, sel.device])
-      : await db.query<FunctionRow>(SELECT_FUNCTIONS_BY_CLASS, [24 - 4 * sel.digits, sel.code]);
+      ? await jsonRows<FunctionRow>(db, SELECT_FUNCTIONS_BY_ID, [sel.vendor, sel.device])
+      : await jsonRows<FunctionRow>(db, SELECT_FUNCTIONS_BY_CLASS, [sel.code * scale, (sel.code + 1) * scale]);
   const hosts: AloneJson["hosts"] = [];
-  for (const r of rows) {
+  for (const [host, bdf, vendor, device, classCode, grp, alone, reason] of rows) {
     let h = hosts.at(-1);
-    if (h?.name !== r.host) hosts.push((h = { name: r.host, alone: false, functions: [] }));
+    if (h?.name !== host) hosts.push((h = { name: host, alone: false, functions: [] }));
     h.functions.push({
-      bdf: r.bdf,
-      vendor: hex4(r.vendor),
-      device: hex4(r.device),
-      class: r.class.toString(16).padStart(6, "0"),
-      group: r.grp,
-      alone: r.alone,
-      reason: r.reason,
+      bdf,
+      vendor: hex4(vendor),
+      device: hex4(device),
+      class: classCode.toString(16).padStart(6, "0"),
+      group: grp,
+      alone,
+      reason,
     });
-    h.alone ||= r.alone;
+    h.alone ||= alone;
   }
   const [count] = await db.query<{ n: number }>(COUNT_HOSTS);
   return { selector: formatSelector(sel), fleetHosts: count?.n ?? 0, hosts };
@@ -141,48 +145,48 @@ export interface WhatIfJson {
   predictions: number;
 }
 
-interface BootRow {
-  name: string;
-  machine_hash: string;
-  osrelease: string | null;
-  cmdline: string | null;
-  partition: string;
-}
+/** name, machine_hash, osrelease, cmdline, partition (sql.ts) */
+type BootRow = [string, string, string | null, string | null, string];
 
-/** below this many machines, worker threads cost more than they save */
-const WHATIF_PARALLEL_FROM = 32;
+/**
+ * Below this many machines the main thread does the work: a worker thread
+ * costs about 0.3 s of CPU before its first answer (loading and warming up
+ * the engine), a machine 1–2 ms once warm.
+ */
+const WHATIF_PARALLEL_FROM = 500;
 
 /**
  * `fleet whatif`: every host's groups under the change, recomputed from its
  * stored machine tree (whatif-machine.ts): hosts that share a machine and
- * a boot are computed once, machines spread over worker threads.
+ * a boot are computed once; from `parallelFrom` machines on, machines are
+ * spread over `jobs` worker threads.
  */
-export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = availableParallelism()): Promise<WhatIfJson> {
-  const boots = await db.query<BootRow>(SELECT_HOST_BOOTS);
+export async function fleetWhatIf(db: Queryable, change: WhatIfChange, jobs = availableParallelism(), parallelFrom = WHATIF_PARALLEL_FROM): Promise<WhatIfJson> {
+  const boots = await jsonRows<BootRow>(db, SELECT_HOST_BOOTS);
   const machines = new Map<string, { boots: Boot[]; index: Map<string, number> }>();
-  const place = new Map<string, [string, number]>();
-  for (const b of boots) {
-    let m = machines.get(b.machine_hash);
-    if (!m) machines.set(b.machine_hash, (m = { boots: [], index: new Map() }));
-    const key = `${b.osrelease ?? ""}\n${b.cmdline ?? ""}`;
+  /** per host (as `boots`): its boot's index among its machine's */
+  const place: number[] = [];
+  for (const [, hash, osrelease, cmdline, partition] of boots) {
+    let m = machines.get(hash);
+    if (!m) machines.set(hash, (m = { boots: [], index: new Map() }));
+    const key = `${osrelease ?? ""}\n${cmdline ?? ""}`;
     let i = m.index.get(key);
     if (i === undefined) {
       m.index.set(key, (i = m.boots.length));
-      m.boots.push({ osrelease: b.osrelease, cmdline: b.cmdline, partition: b.partition });
+      m.boots.push({ osrelease, cmdline, partition });
     }
-    place.set(b.name, [b.machine_hash, i]);
+    place.push(i);
   }
   const tasks: MachineTask[] = [];
-  for (const r of await db.query<{ hash: string; tree: Uint8Array }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
-    tasks.push({ hash: r.hash, tree: new Uint8Array(r.tree), boots: machines.get(r.hash)!.boots });
+  for (const r of await db.query<{ hash: string; tree: string }>(SELECT_MACHINE_TREES, [[...machines.keys()]])) {
+    tasks.push({ hash: r.hash, tree: new Uint8Array(Buffer.from(r.tree, "base64")), boots: machines.get(r.hash)!.boots });
   }
-  const done = tasks.length >= WHATIF_PARALLEL_FROM && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
+  const done = tasks.length >= parallelFrom && jobs > 1 ? await inWorkers(tasks, change.options, jobs) : tasks.map((t) => whatIfMachine(t, change.options));
   const results = new Map(tasks.map((t, i) => [t.hash, done[i]!.results]));
   const hosts: WhatIfJson["hosts"] = [];
-  for (const b of boots) {
-    const [hash, i] = place.get(b.name)!;
-    const r = results.get(hash)![i]!;
-    if (r) hosts.push({ name: b.name, ...r });
+  for (const [k, [name, hash]] of boots.entries()) {
+    const r = results.get(hash)![place[k]!]!;
+    if (r) hosts.push({ name, ...r });
   }
   return {
     change: { kernel: change.options.kernel ? formatKernel(change.options.kernel) : null, cmdline: change.cmdline ?? null },

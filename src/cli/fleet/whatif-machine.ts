@@ -10,7 +10,7 @@ import { compareGroups, whatIfSides } from "../../core/iommu/whatif.js";
 import type { GroupChange, GroupPartition } from "../../core/iommu/whatif.js";
 import { snapshotFromSysfs } from "../../core/sources/from-sysfs.js";
 import type { Snapshot } from "../../core/sources/snapshot.js";
-import { decodeArchive } from "../sysfs/archive.js";
+import { decodeMachineTree } from "./machine-tree.js";
 
 /** one way hosts on a machine were booted, with the groups stored for it */
 export interface Boot {
@@ -30,7 +30,7 @@ export interface MachineTask {
 
 /** the result for each of `task.boots`, in order; `predictions` counts the predictions made */
 export function whatIfMachine(task: MachineTask, options: PredictOptions): { results: BootResult[]; predictions: number } {
-  const base = snapshotFromSysfs(decodeArchive(task.tree, `stored machine ${task.hash.slice(0, 12)}`));
+  const base = snapshotFromSysfs(decodeMachineTree(task.tree, `stored machine ${task.hash.slice(0, 12)}`));
   const afters = new Map<string, Prediction>();
   let predictions = 0;
   const results = task.boots.map((b): BootResult => {

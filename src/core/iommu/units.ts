@@ -3,7 +3,7 @@ import type { AcpiIssue, DmarTable, IortTable, IvrsTable, PciResolver } from "..
 import { atLeast } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import { busKey, devId, formatBdf } from "../topology/address.js";
-import type { Topology } from "../topology/model.js";
+import type { PciFunction, Topology } from "../topology/model.js";
 
 /** one IOMMU unit and the functions it probes, in scan order */
 export interface UnitCoverage {
@@ -52,11 +52,20 @@ export interface IommuLayout {
 
 /** a resolver view of the topology for ACPI scope walks */
 export function topologyResolver(topology: Topology): PciResolver {
-  const at = (segment: number, bus: number, devfn: number) =>
-    topology.buses
-      .get(busKey(segment, bus))
-      ?.functions.map((b) => topology.functions.get(b)!)
-      .find((f) => f.devfn === devfn);
+  // scope walks ask for the same few places once per function claimed: each bus is indexed by devfn once
+  const byBus = new Map<string, Map<number, PciFunction>>();
+  const at = (segment: number, bus: number, devfn: number): PciFunction | undefined => {
+    const key = busKey(segment, bus);
+    let fns = byBus.get(key);
+    if (!fns) {
+      byBus.set(key, (fns = new Map()));
+      for (const b of topology.buses.get(key)?.functions ?? []) {
+        const f = topology.functions.get(b)!;
+        if (!fns.has(f.devfn)) fns.set(f.devfn, f);
+      }
+    }
+    return fns.get(devfn);
+  };
   return {
     bridgeRange(segment, bus, devfn) {
       const f = at(segment, bus, devfn);
@@ -66,16 +75,32 @@ export function topologyResolver(topology: Topology): PciResolver {
   };
 }
 
+type LayoutOptions = { kernel: KernelVersion; iommuOff: boolean; inferPlatform?: boolean | undefined };
+
+/** layouts already worked out per topology, for the same tables; a layout is never modified once made */
+const layouts = new WeakMap<Topology, { dmar: Uint8Array | undefined; ivrs: Uint8Array | undefined; byOptions: Map<string, IommuLayout> }>();
+
 /**
  * Which unit probes which function, and in which passes (kernel-spec §5.5,
  * §7.1–7.2). Without a DMAR or IVRS table, one unit covering everything is
- * assumed.
+ * assumed. The same topology and table bytes (by identity) under options
+ * that select the same behaviour give the same layout object: predicting
+ * one machine under several kernels or command lines parses and claims once.
  */
-export function iommuLayout(
-  topology: Topology,
-  acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined },
-  opts: { kernel: KernelVersion; iommuOff: boolean; inferPlatform?: boolean | undefined },
-): IommuLayout {
+export function iommuLayout(topology: Topology, acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined }, opts: LayoutOptions): IommuLayout {
+  let memo = layouts.get(topology);
+  if (!memo || memo.dmar !== acpi.dmar || memo.ivrs !== acpi.ivrs) {
+    memo = { dmar: acpi.dmar, ivrs: acpi.ivrs, byOptions: new Map() };
+    layouts.set(topology, memo);
+  }
+  // the kernel matters only as before or since 6.1 (one probe pass, or one per unit)
+  const key = `${atLeast(opts.kernel, 6, 1)}/${opts.iommuOff}/${opts.inferPlatform === true}`;
+  let layout = memo.byOptions.get(key);
+  if (!layout) memo.byOptions.set(key, (layout = computeLayout(topology, acpi, opts)));
+  return layout;
+}
+
+function computeLayout(topology: Topology, acpi: { dmar?: Uint8Array | undefined; ivrs?: Uint8Array | undefined }, opts: LayoutOptions): IommuLayout {
   const ungrouped = new Map<string, UngroupedReason>();
   const scan = topology.scanOrder;
   if (opts.iommuOff) {

@@ -57,6 +57,18 @@ export interface KernelRelease {
  * release and carries fixes as backports: the version says little there.
  */
 export function parseKernelRelease(osrelease: string, versionText?: string): KernelRelease | undefined {
+  // a fleet predicts thousands of captures of a few kernels
+  const key = `${osrelease}\u0000${versionText ?? ""}`;
+  if (releases.has(key)) return releases.get(key);
+  const release = readKernelRelease(osrelease, versionText);
+  if (releases.size >= 256) releases.clear();
+  releases.set(key, release);
+  return release;
+}
+
+const releases = new Map<string, KernelRelease | undefined>();
+
+function readKernelRelease(osrelease: string, versionText?: string): KernelRelease | undefined {
   const base = parseKernelVersion(osrelease);
   if (!base) return undefined;
   const text = versionText ?? "";
