@@ -235,8 +235,8 @@ export class AcsEvaluator {
   readonly #quirk: AcsQuirkLookup;
   /** verdicts by request flags, then by function index */
   readonly #cache = new Map<number, (AcsVerdict | undefined)[]>();
-  /** pathFailure answers by request flags, then by index of the start (null: isolated) */
-  readonly #paths = new Map<number, (AcsVerdict | null | undefined)[]>();
+  /** pathFailure answers by request flags, then by index of the start (null: isolated); asked of bridges only, so few */
+  readonly #paths = new Map<number, Map<number, AcsVerdict | null>>();
 
   /** the control values are the functions' own (captured, no edits): no lookup by BDF */
   readonly #ownCtrl: boolean;
@@ -357,13 +357,13 @@ export class AcsEvaluator {
   pathFailureAt(index: number, req: number): AcsVerdict | undefined {
     let byIndex = this.#paths.get(req);
     if (!byIndex) {
-      byIndex = new Array<AcsVerdict | null | undefined>(this.#dense.fns.length);
+      byIndex = new Map();
       this.#paths.set(req, byIndex);
     }
-    let v = byIndex[index];
+    let v = byIndex.get(index);
     if (v === undefined) {
       v = this.#pathFailure(index, req) ?? null;
-      byIndex[index] = v;
+      byIndex.set(index, v);
     }
     return v ?? undefined;
   }

@@ -86,6 +86,9 @@ class DevfnMarks {
 
 type Found = { readonly bdf: string; readonly group: number };
 
+/** the chain of a step found without going through other functions (shared, never changed) */
+const NO_CHAIN: readonly string[] = Object.freeze([]);
+
 /** a bus's flag not worked out yet, true, false */
 const UNSET = 0;
 const YES = 1;
@@ -114,16 +117,18 @@ export function predictGroups(input: GroupInput): GroupPrediction {
   const unknown = new Map<string, string[]>();
 
   // alias props by index: from the few functions that have any, else asked once per function
-  const propsMemo = new Array<AliasProps | undefined>(n);
+  let propsAt: PropsAt;
   if (input.sparseProps) {
+    const byIndex = new Map<number, AliasProps>();
     for (const [bdf, p] of input.sparseProps) {
       const i = d.index(bdf);
-      if (i !== undefined) propsMemo[i] = p;
+      if (i !== undefined) byIndex.set(i, p);
     }
+    propsAt = (i) => byIndex.get(i) ?? NO_ALIAS_PROPS;
+  } else {
+    const memo = new Array<AliasProps | undefined>(n);
+    propsAt = (i, f) => (i >= 0 ? (memo[i] ??= props(f.bdf)) : props(f.bdf));
   }
-  const propsAt: PropsAt = input.sparseProps
-    ? (i) => (i >= 0 ? (propsMemo[i] ?? NO_ALIAS_PROPS) : NO_ALIAS_PROPS)
-    : (i, f) => (i >= 0 ? (propsMemo[i] ??= props(f.bdf)) : props(f.bdf));
   const aliasesEachOther = (a: number, b: number): boolean =>
     propsAt(a, fns[a]!).aliasDevfns.includes(fns[b]!.devfn) || propsAt(b, fns[b]!).aliasDevfns.includes(fns[a]!.devfn);
 
@@ -253,12 +258,12 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     const found = aliasGroup(p);
     const at = fns[p]!.bdf;
     if (found) {
-      trail.push({ code: "alias-group", at, partner: found.bdf, chain: [...chain], group: found.group });
+      trail.push({ code: "alias-group", at, partner: found.bdf, chain: chain.length === 0 ? NO_CHAIN : [...chain], group: found.group });
       return join(found.group);
     }
     const viaFn = functionAliasGroup(p);
     if (viaFn) {
-      trail.push({ code: "function-group", at, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: [...chain], group: viaFn.group });
+      trail.push({ code: "function-group", at, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: chain.length === 0 ? NO_CHAIN : [...chain], group: viaFn.group });
       return join(viaFn.group);
     }
 
@@ -288,8 +293,9 @@ export function predictGroups(input: GroupInput): GroupPrediction {
   const noIommu = new Map<string, readonly GroupStep[]>();
   for (const [bdf, reason] of input.ungrouped ?? []) noIommu.set(bdf, [{ code: "no-iommu", at: bdf, reason, refusal: input.refusals?.get(bdf) }]);
   const order = joinOrder.subarray(0, joined);
-  const groupOf = new JoinedMap<number>(d, order, (i) => (group[i]! >= 0 ? group[i] : undefined), new Map());
-  const steps = new JoinedMap<readonly GroupStep[]>(d, order, (i) => stepsAt[i], noIommu);
+  // (the views hold these arrays, not closures: nothing else of the search stays alive)
+  const groupOf = new JoinedMap<number>(d, order, group, -1, new Map());
+  const steps = new JoinedMap<readonly GroupStep[]>(d, order, stepsAt, undefined, noIommu);
   const groups = members.map((m, i) => ({ id: firstId + i, members: m }));
   return { groups, groupOf, steps, dependsOnUnknown: unknown };
 }
@@ -303,14 +309,22 @@ export function predictGroups(input: GroupInput): GroupPrediction {
 class JoinedMap<V> implements ReadonlyMap<string, V> {
   readonly #d: DenseTopology;
   readonly #order: Int32Array;
-  readonly #at: (index: number) => V | undefined;
+  readonly #values: ArrayLike<V | undefined>;
+  readonly #absent: V | undefined;
   readonly #head: ReadonlyMap<string, V>;
 
-  constructor(d: DenseTopology, order: Int32Array, at: (index: number) => V | undefined, head: ReadonlyMap<string, V>) {
+  /** `values[i]` is function i's value, `absent` where it has none */
+  constructor(d: DenseTopology, order: Int32Array, values: ArrayLike<V | undefined>, absent: V | undefined, head: ReadonlyMap<string, V>) {
     this.#d = d;
     this.#order = order;
-    this.#at = at;
+    this.#values = values;
+    this.#absent = absent;
     this.#head = head;
+  }
+
+  #at(i: number): V | undefined {
+    const v = this.#values[i];
+    return v === this.#absent ? undefined : v;
   }
 
   get size(): number {

@@ -107,17 +107,23 @@ export function peerReach(p: Prediction, bdf: string): string[] {
   const fn = t.functions.get(bdf);
   if (!fn) return [];
   const out = new Set<string>();
+  // the buses below a bridge: only those the model says it creates (a bad source may claim its own bus), each once
+  const walked = new Set<string>();
   const below = (bridge: string): void => {
     const b = t.functions.get(bridge);
     if (b?.secondary === undefined) return;
-    for (const c of t.buses.get(busKey(b.segment, b.secondary))?.functions ?? []) {
+    const bus = t.buses.get(busKey(b.segment, b.secondary));
+    if (!bus || bus.self !== bridge || walked.has(bus.key)) return;
+    walked.add(bus.key);
+    for (const c of bus.functions) {
       const cf = t.functions.get(c)!;
       if (cf.bridgeKind) below(c);
       else out.add(c);
     }
   };
   // climb to the first bridge that does not isolate; its bus is where peers meet
-  for (let cur: PciFunction | undefined = fn; cur; cur = cur.upstream ? t.functions.get(cur.upstream) : undefined) {
+  let guard = 0;
+  for (let cur: PciFunction | undefined = fn; cur && guard < 512; cur = cur.upstream ? t.functions.get(cur.upstream) : undefined, guard++) {
     const up = cur.upstream ? t.functions.get(cur.upstream) : undefined;
     if (!up) break;
     if (!p.acs.enabled(up, REQ_ACS_FLAGS).enabled) {

@@ -200,7 +200,8 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   let byBdf: Map<string, Work> | undefined;
 
   // SR-IOV: mark present VFs, predict absent ones
-  for (const pf of works.slice()) {
+  for (let pfIndex = 0, added = works.length; pfIndex < added; pfIndex++) {
+    const pf = works[pfIndex]!;
     const sriov = pf.input.config?.sriov;
     // VFs exist only while VF Enable is set; offset 0 would put VF 0 on the PF itself
     if (!sriov || sriov.numVFs === 0 || !sriov.vfEnable || sriov.firstVfOffset === 0 || pf.isVirtfn) continue;
@@ -392,7 +393,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   }
 
   // final records
-  const sorted = works.slice();
+  const sorted = works;
   // sources list functions in BDF order already; sort only when they do not
   if (sorted.some((w, i) => i > 0 && byBdfOrder(sorted[i - 1]!, w) > 0)) sorted.sort(byBdfOrder);
   const acsStates = new Map<string, AcsState>();
@@ -507,7 +508,8 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
 
   // scan order: all functions of a bus, then each bridge's subtree (depth first)
   const scanOrder: string[] = [];
-  const scanIndex: number[] = [];
+  const scanIndex = new Int32Array(sorted.length);
+  let scanned = 0;
   const visited = new Set<number>();
   const visit = (key: number): void => {
     if (visited.has(key)) return;
@@ -518,7 +520,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
       if (!w.scanned || w.isVirtfn) continue;
       w.order = scanOrder.length;
       scanOrder.push(w.bdf);
-      scanIndex.push(w.index);
+      scanIndex[scanned++] = w.index;
     }
     for (const w of list) {
       if (!w.scanned || w.isVirtfn || w.secondary === undefined) continue;
@@ -537,7 +539,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
     vfs.sort((a, b) => pfOrder(a) - pfOrder(b) || devId(a.input.bus, a.input.devfn) - devId(b.input.bus, b.input.devfn));
     for (const w of vfs) {
       scanOrder.push(w.bdf);
-      scanIndex.push(w.index);
+      scanIndex[scanned++] = w.index;
     }
   }
   const topology: Topology = { functions, buses, roots, scanOrder, issues };
@@ -545,7 +547,7 @@ export function buildTopology(inputs: readonly FunctionInput[], opts: BuildOptio
   const busOf = new Int32Array(fns.length);
   for (const w of sorted) busOf[w.index] = busIndexOfNo.get(w.busNo) ?? NONE;
   // (a bad source whose numbers print alike keeps fewer names than numbers: indexed on first use instead)
-  if (dense && buses.size === busIndexOfNo.size) keepDense(topology, { fns, busOf, buses: [...buses.values()], busIndexOf, busSelf, busParent, scanIndex: Int32Array.from(scanIndex) }, functions instanceof FunctionTable ? (bdf) => functions.position(bdf) : undefined);
+  if (dense && buses.size === busIndexOfNo.size) keepDense(topology, { fns, busOf, buses: [...buses.values()], busIndexOf, busSelf, busParent, scanIndex: scanIndex.subarray(0, scanned) }, functions instanceof FunctionTable ? functions : undefined);
   return topology;
 }
 

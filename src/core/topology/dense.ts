@@ -106,9 +106,13 @@ export function denseTopology(topology: Topology): DenseTopology {
   return d;
 }
 
-/** `buildTopology`'s own numbering, kept as the topology's dense form (`lookup`: see DenseTopology) */
-export function keepDense(topology: Topology, parts: DenseParts, lookup?: (bdf: string) => number): void {
-  cache.set(topology, new DenseTopology(parts, undefined, lookup));
+/**
+ * `buildTopology`'s own numbering, kept as the topology's dense form;
+ * `table`: the model's function table, whose positions are the indexes
+ */
+export function keepDense(topology: Topology, parts: DenseParts, table?: { position(bdf: string): number }): void {
+  // (a closure made here holds nothing of the caller's scope: the build's working state can go)
+  cache.set(topology, new DenseTopology(parts, undefined, table ? (bdf) => table.position(bdf) : undefined));
 }
 
 function indexTopology(topology: Topology): DenseTopology {
