@@ -84,7 +84,6 @@ class DevfnMarks {
   }
 }
 
-type Found = { readonly bdf: string; readonly group: number };
 
 /** the chain of a step found without going through other functions (shared, never changed) */
 const NO_CHAIN: readonly string[] = Object.freeze([]);
@@ -170,38 +169,39 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     return v;
   };
 
-  function aliasGroup(q: number): Found | undefined {
+  // the searches answer the index of the function whose group was found (its group is group[i]), or NONE
+  function aliasGroup(q: number): number {
     const fq = fns[q]!;
-    if (!marks.add(fq.devfn)) return undefined;
-    const g = group[q]!;
-    if (g >= 0) return { bdf: fq.bdf, group: g };
+    if (!marks.add(fq.devfn)) return NONE;
+    if (group[q]! >= 0) return q;
     const b = busOf[q]!;
     const m = b >= 0 ? scanMembers[b]! : undefined;
     // no alias mask on either side: no function of the bus is q's DMA alias
-    if (!m || m.length === 0 || (!hasAliases(b) && propsAt(q, fq).aliasDevfns.length === 0)) return undefined;
+    if (!m || m.length === 0 || (!hasAliases(b) && propsAt(q, fq).aliasDevfns.length === 0)) return NONE;
     for (const t of m) {
       if (t === q || !aliasesEachOther(q, t)) continue;
       chain.push(fns[t]!.bdf);
-      const r = aliasGroup(t) ?? functionAliasGroup(t);
-      if (r) return r;
+      let r = aliasGroup(t);
+      if (r === NONE) r = functionAliasGroup(t);
+      if (r !== NONE) return r;
       chain.pop();
     }
-    return undefined;
+    return NONE;
   }
 
-  function functionAliasGroup(q: number): Found | undefined {
+  function functionAliasGroup(q: number): number {
     const fq = fns[q]!;
-    if (!fq.multifunction || acsEnabled(q).enabled) return undefined;
+    if (!fq.multifunction || acsEnabled(q).enabled) return NONE;
     const b = busOf[q]!;
-    if (b < 0 || scanMembers[b]!.length === 0) return undefined;
+    if (b < 0 || scanMembers[b]!.length === 0) return NONE;
     for (const t of slotSiblings(b, fq.devfn)) {
       if (t === q || acsEnabled(t).enabled) continue;
       chain.push(fns[t]!.bdf);
       const r = aliasGroup(t);
-      if (r) return r;
+      if (r !== NONE) return r;
       chain.pop();
     }
-    return undefined;
+    return NONE;
   }
 
   // the steps of the probe under way; each function keeps an exact-size copy
@@ -257,14 +257,16 @@ export function predictGroups(input: GroupInput): GroupPrediction {
     chain.length = 0;
     const found = aliasGroup(p);
     const at = fns[p]!.bdf;
-    if (found) {
-      trail.push({ code: "alias-group", at, partner: found.bdf, chain: chain.length === 0 ? NO_CHAIN : [...chain], group: found.group });
-      return join(found.group);
+    if (found !== NONE) {
+      const g = group[found]!;
+      trail.push({ code: "alias-group", at, partner: fns[found]!.bdf, chain: chain.length === 0 ? NO_CHAIN : [...chain], group: g });
+      return join(g);
     }
     const viaFn = functionAliasGroup(p);
-    if (viaFn) {
-      trail.push({ code: "function-group", at, sibling: viaFn.bdf, verdict: acsEnabled(p), chain: chain.length === 0 ? NO_CHAIN : [...chain], group: viaFn.group });
-      return join(viaFn.group);
+    if (viaFn !== NONE) {
+      const g = group[viaFn]!;
+      trail.push({ code: "function-group", at, sibling: fns[viaFn]!.bdf, verdict: acsEnabled(p), chain: chain.length === 0 ? NO_CHAIN : [...chain], group: g });
+      return join(g);
     }
 
     // E. a new group
