@@ -7,7 +7,7 @@ import { fromBase64 } from "./share.js";
 import type { InputState } from "./state.js";
 
 /** a file name as messages and the JSON show it (a dropped file's or a link's name may hold anything) */
-const label = (name: string): string => excerpt(name, 120);
+const label = (name: string): string => excerpt(name, 255);
 
 /** undefined: no input */
 export function loadInput(input: InputState): LoadResult | undefined {
