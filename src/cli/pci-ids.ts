@@ -16,7 +16,7 @@ async function readIds(file: string): Promise<PciIds | undefined> {
     const bytes = await readFile(file);
     const text = (file.endsWith(".gz") ? gunzipSync(bytes) : bytes).toString("utf8");
     const ids = PciIds.parse(text);
-    return ids.vendorCount > 0 ? ids : undefined;
+    return ids.hasVendors ? ids : undefined;
   } catch {
     return undefined;
   }

@@ -47,6 +47,20 @@ class VendorEntry {
     return this.#devices;
   }
 
+  /** one device's name, found by searching the block for its line (the last, as reading the block keeps) */
+  deviceName(device: number): string | undefined {
+    if (this.#devices) return this.#devices.get(device);
+    const text = this.text;
+    for (const hex of new Set([hex4(device), hex4(device).toUpperCase()])) {
+      const at = text.lastIndexOf(`\n\t${hex}`, this.end - 1);
+      if (at < this.start - 1) continue;
+      let end = text.indexOf("\n", at + 1);
+      if (end < 0 || end > this.end) end = this.end;
+      return text.slice(at + 6, end).trim();
+    }
+    return undefined;
+  }
+
   /** reads the subsystem lines too (most commands never ask for them) */
   readSubsystems(): void {
     if (this.#subsystemsRead) return;
@@ -105,10 +119,14 @@ function blockEnd(text: string, start: number): number {
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 
 export class PciIds {
-  readonly #vendors = new Map<number, VendorEntry>();
+  readonly #text: string;
+  /** every vendor, read on first use by a question that needs them all (names back to ids) */
+  #all: Map<number, VendorEntry> | undefined;
+  /** vendors looked up one by one before that (null: not in the file) */
+  readonly #found = new Map<number, VendorEntry | null>();
   readonly #subsystems = new Map<string, string>();
-  /** keyed `cc`, `ccss`, `ccsspp` in hex */
-  readonly #classes = new Map<string, string>();
+  /** keyed `cc`, `ccss`, `ccsspp` in hex, read on first use */
+  #classMap: Map<string, string> | undefined;
   /** class and subclass names → base << 8 | sub, built on first use */
   #classNames: Map<string, number> | undefined;
   /** first word of a vendor name → vendors, built on first use */
@@ -116,18 +134,93 @@ export class PciIds {
   /** the `Version:` line of the file's header, if any */
   readonly version: string | undefined;
 
-  private constructor(version: string | undefined) {
+  private constructor(text: string, version: string | undefined) {
+    this.#text = text;
     this.version = version;
   }
 
-  /** reads pci.ids text; lines it does not understand are skipped */
+  /**
+   * reads pci.ids text; lines it does not understand are skipped. Nothing is
+   * parsed until asked: a command names a handful of vendors and classes, and
+   * each is found by searching the text for its line.
+   */
   static parse(text: string): PciIds {
     const version = /^#\s*Version:\s*(\S+)/m.exec(text.slice(0, 2000))?.[1];
-    const ids = new PciIds(version);
+    return new PciIds(text, version);
+  }
+
+  /** whether the text has any vendor line (a cheap check that it is pci.ids at all) */
+  get hasVendors(): boolean {
+    return /^[0-9a-fA-F]{4}/m.test(this.#text);
+  }
+
+  get vendorCount(): number {
+    return this.#vendors.size;
+  }
+
+  /** every vendor line of the file (a later line for the same id wins) */
+  get #vendors(): Map<number, VendorEntry> {
+    if (this.#all) return this.#all;
+    const all = new Map<number, VendorEntry>();
+    const text = this.#text;
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const lineStart = start;
+      start = end + 1;
+      const c = text.charCodeAt(lineStart);
+      if (c === 9 || c === 35 || c === 10 || c === 13 || lineStart === end) continue;
+      const id = text.slice(lineStart, lineStart + 4);
+      if (!HEX4.test(id)) continue;
+      const vendorId = parseInt(id, 16);
+      all.set(vendorId, this.#entryAt(vendorId, lineStart, end));
+      // the vendor's device lines are read when first asked for
+      start = blockEnd(text, start);
+    }
+    this.#all = all;
+    return all;
+  }
+
+  /** the vendor whose line runs from `lineStart` to `lineEnd` */
+  #entryAt(id: number, lineStart: number, lineEnd: number): VendorEntry {
+    const text = this.#text;
+    const blockStart = Math.min(lineEnd + 1, text.length);
+    return new VendorEntry(text.slice(lineStart + 4, lineEnd).trim(), id, text, blockStart, blockEnd(text, blockStart), this.#subsystems);
+  }
+
+  /** one vendor, found by searching for its line (the last such line, as a full read keeps) */
+  #vendor(id: number): VendorEntry | undefined {
+    if (this.#all) return this.#all.get(id);
+    let v = this.#found.get(id);
+    if (v === undefined) {
+      v = null;
+      const text = this.#text;
+      for (const hex of new Set([hex4(id), hex4(id).toUpperCase()])) {
+        const at = text.lastIndexOf(`\n${hex}`);
+        const lineStart = at >= 0 ? at + 1 : text.startsWith(hex) ? 0 : -1;
+        if (lineStart < 0) continue;
+        let end = text.indexOf("\n", lineStart);
+        if (end < 0) end = text.length;
+        v = this.#entryAt(id, lineStart, end);
+        break;
+      }
+      this.#found.set(id, v);
+    }
+    return v ?? undefined;
+  }
+
+  /** the class section: `C cc` lines and the tab lines below them */
+  get #classes(): Map<string, string> {
+    if (this.#classMap) return this.#classMap;
+    const classes = new Map<string, string>();
+    const text = this.#text;
+    // from the first class line to the end (the section sits at the end of the file)
+    const first = text.startsWith("C ") ? 0 : text.indexOf("\nC ");
+    let start = first < 0 ? text.length : first;
     let inClasses = false;
     let cls = -1;
     let sub = -1;
-    let start = 0;
     while (start < text.length) {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
@@ -136,53 +229,38 @@ export class PciIds {
       if (line.endsWith("\r")) line = line.slice(0, -1);
       if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) continue;
       if (line.charCodeAt(0) !== 9 /* tab */) {
-        if (line.startsWith("C ")) {
-          inClasses = true;
+        inClasses = line.startsWith("C ");
+        if (inClasses) {
           cls = parseInt(line.slice(2, 4), 16);
           sub = -1;
-          ids.#classes.set(hex2(cls), line.slice(4).trim());
-          continue;
+          classes.set(hex2(cls), line.slice(4).trim());
         }
-        inClasses = false;
-        const id = line.slice(0, 4);
-        // `X` device-class sections and the like are skipped
-        if (!HEX4.test(id)) continue;
-        const vendorId = parseInt(id, 16);
-        // the vendor's device lines are read when first asked for
-        const blockStart = start;
-        start = blockEnd(text, start);
-        ids.#vendors.set(vendorId, new VendorEntry(line.slice(4).trim(), vendorId, text, blockStart, start, ids.#subsystems));
         continue;
       }
+      if (!inClasses) continue;
       const two = line.charCodeAt(1) === 9;
       const body = line.slice(two ? 2 : 1);
-      if (inClasses) {
-        const n = parseInt(body.slice(0, 2), 16);
-        if (Number.isNaN(n)) continue;
-        if (!two) {
-          sub = n;
-          ids.#classes.set(hex2(cls) + hex2(sub), body.slice(2).trim());
-        } else if (sub >= 0) ids.#classes.set(hex2(cls) + hex2(sub) + hex2(n), body.slice(2).trim());
-        continue;
-      }
+      const n = parseInt(body.slice(0, 2), 16);
+      if (Number.isNaN(n)) continue;
+      if (!two) {
+        sub = n;
+        classes.set(hex2(cls) + hex2(sub), body.slice(2).trim());
+      } else if (sub >= 0) classes.set(hex2(cls) + hex2(sub) + hex2(n), body.slice(2).trim());
     }
-    return ids;
-  }
-
-  get vendorCount(): number {
-    return this.#vendors.size;
+    this.#classMap = classes;
+    return classes;
   }
 
   vendorName(vendor: number): string | undefined {
-    return this.#vendors.get(vendor)?.name;
+    return this.#vendor(vendor)?.name;
   }
 
   deviceName(vendor: number, device: number): string | undefined {
-    return this.#vendors.get(vendor)?.devices.get(device);
+    return this.#vendor(vendor)?.deviceName(device);
   }
 
   subsystemName(vendor: number, device: number, subVendor: number, subDevice: number): string | undefined {
-    this.#vendors.get(vendor)?.readSubsystems();
+    this.#vendor(vendor)?.readSubsystems();
     return this.#subsystems.get(subKey(vendor, device, subVendor, subDevice));
   }
 
@@ -257,7 +335,7 @@ export class PciIds {
     for (const [v, rest] of vendors) {
       const want = tokens(rest);
       if (want.size === 0) continue;
-      for (const [d, name] of this.#vendors.get(v)?.devices ?? []) {
+      for (const [d, name] of this.#vendor(v)?.devices ?? []) {
         const have = tokens(name);
         let common = 0;
         for (const t of want) if (have.has(t)) common++;
@@ -304,7 +382,7 @@ export class PciIds {
   }
 
   #devicesNamed(vendor: number, name: string): number[] {
-    const v = this.#vendors.get(vendor);
+    const v = this.#vendor(vendor);
     if (!v) return [];
     if (!v.byName) {
       const m = new Map<string, number[]>();
@@ -330,3 +408,4 @@ function firstWord(s: string): string {
 
 const subKey = (v: number, d: number, sv: number, sd: number): string => `${v}:${d}:${sv}:${sd}`;
 const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
+const hex4 = (n: number): string => n.toString(16).padStart(4, "0");
