@@ -41,9 +41,12 @@ function sliceKey(text: string, doc: Document, path: readonly (string | number)[
   if (!value?.range) return undefined;
   const start = pair.key.range[0];
   const end = value.range[1];
-  let out = "";
-  for (let i = 0; i < text.length; i++) out += (i >= start && i < end) || text[i] === "\n" || text[i] === "\r" ? text[i] : " ";
-  return out;
+  // the key's lines where they stand in the file: as many line breaks before it, and its column kept
+  // (a copy of the whole file per host made many hosts quadratic in memory)
+  const lineStart = text.lastIndexOf("\n", start - 1) + 1;
+  let breaks = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < lineStart; i = text.indexOf("\n", i + 1)) breaks++;
+  return "\n".repeat(breaks) + " ".repeat(start - lineStart) + text.slice(start, end);
 }
 
 /** the source text of a scalar, when the YAML has one at `path` */
