@@ -1,4 +1,5 @@
 import { PCI_ACS_CR, PCI_ACS_EC, PCI_ACS_RR, PCI_ACS_SV, PCI_ACS_UF } from "../regs/acs.js";
+import { ReadonlyMapView } from "../readonly-map.js";
 import {
   PCI_EXP_TYPE_DOWNSTREAM,
   PCI_EXP_TYPE_ENDPOINT,
@@ -171,11 +172,12 @@ export function effectiveAcsCtrl(
 }
 
 /** the control registers as captured: a view of each function's own value, in function order */
-export class CapturedCtrl implements ReadonlyMap<string, number> {
+export class CapturedCtrl extends ReadonlyMapView<string, number> {
   readonly #topology: Topology;
   #size: number | undefined;
 
   constructor(topology: Topology) {
+    super();
     this.#topology = topology;
   }
 
@@ -189,10 +191,6 @@ export class CapturedCtrl implements ReadonlyMap<string, number> {
     return f?.acs.state === "present" ? f.acs.ctrl : undefined;
   }
 
-  has(bdf: string): boolean {
-    return this.get(bdf) !== undefined;
-  }
-
   get size(): number {
     if (this.#size === undefined) {
       let n = 0;
@@ -204,22 +202,6 @@ export class CapturedCtrl implements ReadonlyMap<string, number> {
 
   *entries(): MapIterator<[string, number]> {
     for (const f of this.#topology.functions.values()) if (f.acs.state === "present") yield [f.bdf, f.acs.ctrl];
-  }
-
-  *keys(): MapIterator<string> {
-    for (const [k] of this.entries()) yield k;
-  }
-
-  *values(): MapIterator<number> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, number]> {
-    return this.entries();
-  }
-
-  forEach(cb: (value: number, key: string, map: ReadonlyMap<string, number>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this);
   }
 }
 

@@ -1,4 +1,5 @@
 import { REQ_ACS_FLAGS } from "../regs/acs.js";
+import { ReadonlyMapView } from "../readonly-map.js";
 import { slotOf } from "../topology/address.js";
 import { MISSING, NONE, denseTopology } from "../topology/dense.js";
 import type { DenseTopology } from "../topology/dense.js";
@@ -308,7 +309,7 @@ export function predictGroups(input: GroupInput): GroupPrediction {
  * string-keyed maps of every function (group and steps) that most callers
  * only look up in.
  */
-class JoinedMap<V> implements ReadonlyMap<string, V> {
+class JoinedMap<V> extends ReadonlyMapView<string, V> {
   readonly #d: DenseTopology;
   readonly #order: Int32Array;
   readonly #values: ArrayLike<V | undefined>;
@@ -317,6 +318,7 @@ class JoinedMap<V> implements ReadonlyMap<string, V> {
 
   /** `values[i]` is function i's value, `absent` where it has none */
   constructor(d: DenseTopology, order: Int32Array, values: ArrayLike<V | undefined>, absent: V | undefined, head: ReadonlyMap<string, V>) {
+    super();
     this.#d = d;
     this.#order = order;
     this.#values = values;
@@ -339,29 +341,9 @@ class JoinedMap<V> implements ReadonlyMap<string, V> {
     return v !== undefined ? v : this.#head.get(bdf);
   }
 
-  has(bdf: string): boolean {
-    return this.get(bdf) !== undefined;
-  }
-
   *entries(): MapIterator<[string, V]> {
     yield* this.#head.entries();
     const fns = this.#d.fns;
     for (const i of this.#order) yield [fns[i]!.bdf, this.#at(i)!];
-  }
-
-  *keys(): MapIterator<string> {
-    for (const [k] of this.entries()) yield k;
-  }
-
-  *values(): MapIterator<V> {
-    for (const [, v] of this.entries()) yield v;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, V]> {
-    return this.entries();
-  }
-
-  forEach(cb: (value: V, key: string, map: ReadonlyMap<string, V>) => void, thisArg?: unknown): void {
-    for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this);
   }
 }

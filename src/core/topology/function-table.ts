@@ -5,6 +5,7 @@
  * functions, hashing every BDF into a map was the largest single cost of
  * building the model; lookups by BDF are few (the engine works by index).
  */
+import { ReadonlyMapView } from "../readonly-map.js";
 import type { PciFunction } from "./model.js";
 
 /** the value of one hex digit (NaN for anything else) */
@@ -34,12 +35,13 @@ export function bdfNumber(bdf: string): number {
   return (segment * 0x100 + bus) * 0x100 + slot * 8 + fn;
 }
 
-export class FunctionTable implements ReadonlyMap<string, PciFunction> {
+export class FunctionTable extends ReadonlyMapView<string, PciFunction> {
   readonly #records: readonly PciFunction[];
   readonly #keys: Float64Array;
 
   /** `records` ascending by `keys` (from bdfNumber), no two alike */
   constructor(records: readonly PciFunction[], keys: Float64Array) {
+    super();
     this.#records = records;
     this.#keys = keys;
   }
@@ -70,7 +72,7 @@ export class FunctionTable implements ReadonlyMap<string, PciFunction> {
     return i < 0 ? undefined : this.#records[i];
   }
 
-  has(bdf: string): boolean {
+  override has(bdf: string): boolean {
     return this.position(bdf) >= 0;
   }
 
@@ -78,20 +80,8 @@ export class FunctionTable implements ReadonlyMap<string, PciFunction> {
     for (const f of this.#records) yield [f.bdf, f];
   }
 
-  *keys(): MapIterator<string> {
-    for (const f of this.#records) yield f.bdf;
-  }
-
-  values(): MapIterator<PciFunction> {
+  override values(): MapIterator<PciFunction> {
     // the array's own iterator: spread and for-of take their fast path
     return this.#records[Symbol.iterator]() as unknown as MapIterator<PciFunction>;
-  }
-
-  [Symbol.iterator](): MapIterator<[string, PciFunction]> {
-    return this.entries();
-  }
-
-  forEach(cb: (value: PciFunction, key: string, map: ReadonlyMap<string, PciFunction>) => void, thisArg?: unknown): void {
-    for (const f of this.#records) cb.call(thisArg, f, f.bdf, this);
   }
 }
