@@ -120,7 +120,7 @@ async function readArchive(handle: FileHandle, file: string, onBytes: (n: number
       if (failed === undefined) {
         // worded as the reader's own gzip engine words it, so the CLI and the web page say the same
         const truncated = (err as { code?: unknown }).code === "Z_BUF_ERROR";
-        reader.inflateFailed(truncated ? "unexpected EOF" : err instanceof Error ? err.message : String(err), truncated);
+        reader.inflateFailed(truncated ? "unexpected EOF" : err instanceof Error ? err.message : String(err), truncated, read);
       }
     }
     if (failed !== undefined) throw failed;

@@ -7,6 +7,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FileTree, type FileTreeEntry, resolveLink } from "../../core/fs/file-tree.js";
+import { CaptureError, readCapture } from "../../core/capture/index.js";
 import { decodeArchive, encodeArchive, readSource, writeArchive } from "./archive.js";
 import { collectSysfs } from "./collect.js";
 import { OutputError, SourceError } from "./errors.js";
@@ -147,8 +148,34 @@ describe("malformed sources", () => {
   it("truncated gzip", async () => {
     const gz = encodeArchive(await fakeCapture());
     const file = path.join(tmp, "cut.tar.gz");
-    await writeFile(file, gz.subarray(0, Math.floor(gz.length / 2)));
-    expect((await sourceError(() => readSource(file))).detail).toMatch(/^truncated gzip data/);
+    const cut = Math.floor(gz.length / 2);
+    await writeFile(file, gz.subarray(0, cut));
+    expect((await sourceError(() => readSource(file))).detail).toBe(
+      `truncated gzip data (offset 0x${cut.toString(16)}: the file ends before the gzip stream does)`,
+    );
+  });
+
+  it("a cut or damaged gzip gets the same words from node:zlib as from the web page's reader", async () => {
+    const gz = encodeArchive(await fakeCapture());
+    const variants: Array<[string, Uint8Array]> = [
+      ["cut in the deflate data", gz.subarray(0, gz.length - 40)],
+      ["cut in the trailer", gz.subarray(0, gz.length - 3)],
+      ["CRC damaged", new Uint8Array(gz).map((b, i) => (i === gz.length - 6 ? b ^ 1 : b))],
+      ["length damaged", new Uint8Array(gz).map((b, i) => (i === gz.length - 2 ? b ^ 1 : b))],
+    ];
+    for (const [what, bytes] of variants) {
+      const file = path.join(tmp, "damaged.tar.gz");
+      await writeFile(file, bytes);
+      const cli = (await sourceError(() => readSource(file))).detail;
+      let web = "";
+      try {
+        readCapture(bytes);
+      } catch (err) {
+        web = (err as CaptureError).detail;
+      }
+      expect(cli, what).toMatch(/^(truncated gzip data|not valid gzip data) \(offset 0x[0-9a-f]+: /);
+      expect(web, what).toBe(cli);
+    }
   });
 
   it("gzip header with garbage after it", async () => {

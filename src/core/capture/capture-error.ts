@@ -21,3 +21,13 @@ export function hexOffset(n: number): string {
 export function tarError(what: string, offset: number, why: string): CaptureError {
   return new CaptureError(`${what} (offset ${hexOffset(offset)}: ${why})`, offset);
 }
+
+/** the gzip stream stops before its end: the file was cut at `offset` (its length) */
+export function gzipTruncated(offset: number): CaptureError {
+  return tarError("truncated gzip data", offset, "the file ends before the gzip stream does");
+}
+
+/** the gzip trailer at `offset` does not match what was inflated */
+export function gzipTrailerMismatch(offset: number): CaptureError {
+  return tarError("not valid gzip data", offset, "the CRC-32 and length in the gzip trailer do not match the data; the file is damaged or cut short");
+}

@@ -6,6 +6,7 @@ import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
 import { CaptureError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
 import type { CaptureLimits } from "./limits.js";
+import { crc32 } from "./fflate-inflater.js";
 import { CaptureReader, CaptureReaderCore, looksLikeCapture, readCapture } from "./index.js";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -74,6 +75,31 @@ describe("CaptureReader", () => {
   it("names other compressions and empty input", () => {
     expect(errorOf(() => readCapture(new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 1, 2]))).detail).toBe("zstd-compressed, only gzip is supported; decompress it first");
     expect(errorOf(() => new CaptureReader().finish()).detail).toBe("empty file");
+  });
+
+  it("a cut gzip stream names where the file ends, in any chunk sizes", () => {
+    const gz = encodeArchive(sampleTree());
+    const cut = gz.length - 7;
+    const want = `truncated gzip data (offset 0x${cut.toString(16)}: the file ends before the gzip stream does)`;
+    expect(errorOf(() => readCapture(gz.subarray(0, cut))).detail).toBe(want);
+    expect(errorOf(() => pushInChunks(gz.subarray(0, cut), [3, 100, 1])).detail).toBe(want);
+  });
+
+  it("checks the gzip trailer as node:zlib does: a damaged CRC or length is refused", () => {
+    expect(crc32(text("123456789"))).toBe(0xcbf43926);
+    expect(crc32(text("56789"), crc32(text("1234")))).toBe(0xcbf43926);
+    const gz = encodeArchive(sampleTree());
+    for (const at of [gz.length - 8, gz.length - 1]) {
+      const bad = new Uint8Array(gz); // a copy: a Buffer's slice would share gz's bytes
+      bad[at]! ^= 0x40;
+      const want = `not valid gzip data (offset 0x${(gz.length - 8).toString(16)}: the CRC-32 and length in the gzip trailer do not match the data; the file is damaged or cut short)`;
+      expect(errorOf(() => readCapture(bad)).detail).toBe(want);
+      expect(() => gunzipSync(bad)).toThrow();
+    }
+    // two members, as `cat a.gz b.gz` makes: each inflates, the last one's trailer is checked
+    const tar = tarOf(sampleTree());
+    const two = new Uint8Array([...gzipSync(tar.subarray(0, 1000)), ...gzipSync(tar.subarray(1000))]);
+    expect([...readCapture(two).keys()]).toEqual([...readCapture(gz).keys()]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { excerpt } from "../excerpt.js";
 import type { FileTree, FileTreeEntry } from "../fs/file-tree.js";
-import { CaptureError, tarError } from "./capture-error.js";
+import { CaptureError, gzipTrailerMismatch, gzipTruncated, tarError } from "./capture-error.js";
 import { CAPTURE_LIMITS } from "./limits.js";
 import type { CaptureLimits } from "./limits.js";
 import { TarParser } from "./tar.js";
@@ -127,10 +127,14 @@ export class CaptureReaderCore {
 
   /**
    * The platform's inflater failed: the same message `push` gives for the
-   * same fault (`truncated`: the gzip stream ended too early).
+   * same fault (`truncated`: the gzip stream ended too early, at the end of
+   * the `compressedBytes` the file had).
    */
-  inflateFailed(reason: string, truncated: boolean): never {
-    throw truncated ? new CaptureError(`truncated gzip data (${reason})`) : new CaptureError(`not valid gzip data (${reason})`);
+  inflateFailed(reason: string, truncated: boolean, compressedBytes = this.compressedFed): never {
+    if (truncated) throw gzipTruncated(compressedBytes);
+    // node:zlib's words for a trailer that does not match; the isomorphic inflater says the same
+    if (/^incorrect (data|length) check$/.test(reason)) throw gzipTrailerMismatch(Math.max(0, compressedBytes - 8));
+    throw new CaptureError(`not valid gzip data (${reason})`);
   }
 
   /**

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { lspciName } from "./names.js";
 import { PciIds } from "./pci-ids.js";
@@ -57,4 +58,34 @@ describe("pci.ids", () => {
     expect(ids.lookupByName("Intel Corporation Something Else Entirely")).toEqual({ kind: "unknown" });
     expect(ids.lookupByName("Nobody Inc. Widget")).toEqual({ kind: "unknown" });
   });
+
+  it("a lookup that searches the text answers as reading the whole file would", () => {
+    const id = fc.constantFrom(0x10de, 0x8086, 0xabcd, 0x00ff).chain((n) => fc.constantFrom(n.toString(16).padStart(4, "0"), n.toString(16).padStart(4, "0").toUpperCase()));
+    const name = fc.stringMatching(/^[A-Za-z][A-Za-z0-9 ]{0,12}$/);
+    const block = fc.record({ vendor: id, name, devices: fc.array(fc.record({ id, name }), { maxLength: 5 }) });
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 6 }), fc.boolean(), (blocks, crlf) => {
+        const lines = ["# pci.ids"];
+        // the reference: a later vendor line replaces the vendor, a later device line its device
+        const want = new Map<number, { name: string; devices: Map<number, string> }>();
+        for (const b of blocks) {
+          lines.push(`${b.vendor}  ${b.name}`);
+          const devices = new Map<number, string>();
+          want.set(parseInt(b.vendor, 16), { name: b.name.trim(), devices });
+          for (const d of b.devices) {
+            lines.push(`\t${d.id}  ${d.name}`);
+            devices.set(parseInt(d.id, 16), d.name.trim());
+          }
+        }
+        const text = lines.join(crlf ? "\r\n" : "\n") + "\n";
+        for (const v of [0x10de, 0x8086, 0xabcd, 0x00ff]) {
+          const ids = PciIds.parse(text);
+          expect(ids.vendorName(v)).toBe(want.get(v)?.name);
+          for (const d of [0x10de, 0x8086, 0xabcd, 0x00ff]) expect(PciIds.parse(text).deviceName(v, d)).toBe(want.get(v)?.devices.get(d));
+        }
+      }),
+      { seed: 7, numRuns: 300 },
+    );
+  });
 });
+

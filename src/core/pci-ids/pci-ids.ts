@@ -51,14 +51,11 @@ class VendorEntry {
   deviceName(device: number): string | undefined {
     if (this.#devices) return this.#devices.get(device);
     const text = this.text;
-    for (const hex of new Set([hex4(device), hex4(device).toUpperCase()])) {
-      const at = text.lastIndexOf(`\n\t${hex}`, this.end - 1);
-      if (at < this.start - 1) continue;
-      let end = text.indexOf("\n", at + 1);
-      if (end < 0 || end > this.end) end = this.end;
-      return text.slice(at + 6, end).trim();
-    }
-    return undefined;
+    const line = lastLine(text, "\t", device, this.start, this.end);
+    if (line < 0) return undefined;
+    let end = text.indexOf("\n", line);
+    if (end < 0 || end > this.end) end = this.end;
+    return text.slice(line + 5, end).trim();
   }
 
   /** reads the subsystem lines too (most commands never ask for them) */
@@ -117,6 +114,22 @@ function blockEnd(text: string, start: number): number {
 }
 
 const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * Where the last line in [lo, hi) that is `indent` and then `id` as four hex
+ * digits (either case) starts, or -1: a lookup without reading the file,
+ * answering as a full read would (a later line for the same ID wins).
+ */
+function lastLine(text: string, indent: string, id: number, lo: number, hi: number): number {
+  let best = -1;
+  for (const hex of [hex4(id), hex4(id).toUpperCase()]) {
+    const key = `${indent}${hex}`;
+    const at = text.lastIndexOf(`\n${key}`, hi - 1);
+    const line = at >= 0 ? at + 1 : text.startsWith(key) ? 0 : -1;
+    if (line >= lo && line < hi && line > best) best = line;
+  }
+  return best;
+}
 
 export class PciIds {
   readonly #text: string;
@@ -196,14 +209,11 @@ export class PciIds {
     if (v === undefined) {
       v = null;
       const text = this.#text;
-      for (const hex of new Set([hex4(id), hex4(id).toUpperCase()])) {
-        const at = text.lastIndexOf(`\n${hex}`);
-        const lineStart = at >= 0 ? at + 1 : text.startsWith(hex) ? 0 : -1;
-        if (lineStart < 0) continue;
+      const lineStart = lastLine(text, "", id, 0, text.length);
+      if (lineStart >= 0) {
         let end = text.indexOf("\n", lineStart);
         if (end < 0) end = text.length;
         v = this.#entryAt(id, lineStart, end);
-        break;
       }
       this.#found.set(id, v);
     }

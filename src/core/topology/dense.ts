@@ -18,7 +18,10 @@ export const NONE = -1;
 /** a bus whose bridge is named but is not among the functions (a bad source) */
 export const MISSING = -2;
 
-export interface DenseParts {
+/** what a builder hands over; the class derives the rest */
+export type DenseParts = Pick<DenseTopology, "fns" | "busOf" | "buses" | "busIndexOf" | "busSelf" | "busParent" | "scanIndex">;
+
+export class DenseTopology {
   /** every function, in the order of `topology.functions` */
   readonly fns: readonly PciFunction[];
   /** the bus index of each function (NONE: its bus is not in the model) */
@@ -32,16 +35,6 @@ export interface DenseParts {
   /** each bus's parent bus index (NONE: a root bus) */
   readonly busParent: Int32Array;
   /** `topology.scanOrder` as function indexes */
-  readonly scanIndex: Int32Array;
-}
-
-export class DenseTopology implements DenseParts {
-  readonly fns: readonly PciFunction[];
-  readonly busOf: Int32Array;
-  readonly buses: readonly PciBus[];
-  readonly busIndexOf: ReadonlyMap<string, number>;
-  readonly busSelf: Int32Array;
-  readonly busParent: Int32Array;
   readonly scanIndex: Int32Array;
   /** each function's position in the scan order (NONE: not in it) */
   readonly scanPos: Int32Array;
