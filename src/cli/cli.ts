@@ -32,7 +32,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     });
 
   const sourceArg = "[source]";
-  const sourceHelp = "a capture (.tar.gz), a sysfs folder; default: this host";
+  const sourceHelp = "a capture (.tar.gz), a sysfs folder, lspci output or a design, a file or - for stdin; default: this host";
 
   program
     .command("show")
@@ -169,7 +169,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
     program
       .command("check")
       .description("check a VM assignment plan before boot: exit 0 safe, 1 unsafe, 2 bad input")
-      .argument("<plan>", "the plan file (YAML, see docs/plan.md)")
+      .argument("<plan>", "the plan file (YAML, see docs/plan.md), or - for stdin")
       .argument(sourceArg, sourceHelp)
       .option("--json", "machine-readable output (schema iommu-atlas/check@1)"),
     false,
@@ -181,7 +181,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
   program
     .command("simulate")
     .description("replay a scenario's DMA transactions hop by hop: path, decisions, outcome; exit 1 when an expect: fails")
-    .argument("<scenario>", "the scenario file (YAML, see docs/scenario.md)")
+    .argument("<scenario>", "the scenario file (YAML, see docs/scenario.md), or - for stdin")
     .option("--json", "machine-readable output (schema iommu-atlas/simulate@1)")
     .action(async (scenario: string, o: { json?: boolean }) => {
       const { simulate } = await import("./commands/simulate.js");
@@ -271,7 +271,7 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
   program
     .command("serve")
     .description("the web page on 127.0.0.1 with SOURCE preloaded (read-only); prints the URL")
-    .argument(sourceArg, "a capture (.tar.gz), a sysfs folder, lspci output or a design; default: this host")
+    .argument(sourceArg, "a capture (.tar.gz), a sysfs folder, lspci output or a design, a file or - for stdin; default: this host")
     .option("--port <n>", "port to listen on (0: any free port)", "8765")
     .option("--host <addr>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
     .option("--allow-remote", "allow a non-loopback --host (prints a warning)")

@@ -1,14 +1,14 @@
-import { open, readFile, stat } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { looksLikeCapture } from "../core/capture/read-capture.js";
 import { fileURLToPath } from "node:url";
 import type { YamlProblem } from "../core/design/yaml-source.js";
 import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
-import { readSource } from "./sysfs/archive-read.js";
+import { readArchive, readSource } from "./sysfs/archive-read.js";
 import { collectSysfs } from "./sysfs/collect.js";
-import { binaryProblem } from "../core/limits.js";
+import { LIMITS, SOURCE_TOO_LARGE, YAML_TOO_LARGE, binaryProblem } from "../core/limits.js";
 import { InputError } from "./errors.js";
+import { InputChunks, inputLabel, readText, readTextFile } from "./input.js";
 import { loadPciIds } from "./pci-ids.js";
 import { SourceError, errnoCode, systemErrorText } from "./sysfs/errors.js";
 
@@ -29,46 +29,42 @@ export async function loadLive(root = "/"): Promise<Loaded> {
 
 /**
  * Reads SOURCE, telling the kind from the content: a sysfs folder, a
- * capture archive (.tar/.tar.gz); no SOURCE means the live host.
+ * capture archive (.tar/.tar.gz), lspci text or a design; a file, a pipe or
+ * `-` for standard input. No SOURCE means the live host. `keepBytes`: also
+ * return the file's bytes as read (not for a folder).
  */
-export async function loadSource(source: string | undefined): Promise<Loaded> {
+export async function loadSource(source: string | undefined, keepBytes = false): Promise<Loaded & { bytes?: Uint8Array }> {
   if (source === undefined) return loadLive();
-  const st = await stat(source).catch((err: unknown) => {
-    throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
-  });
-  if (st.isDirectory() || looksLikeCapture(await readHead(source))) {
-    return { snapshot: snapshotFromSysfs(await readSource(source)), label: source };
+  const label = inputLabel(source);
+  let size: number | undefined;
+  if (source !== "-") {
+    const st = await stat(source).catch((err: unknown) => {
+      throw new SourceError(source, errnoCode(err) === "ENOENT" ? "no such file or folder" : systemErrorText(err));
+    });
+    if (st.isDirectory()) return { snapshot: snapshotFromSysfs(await readSource(source)), label };
+    if (st.isFile()) size = st.size;
   }
-  const bytes = await readFile(source).then(
-    (b) => new Uint8Array(b),
-    (err: unknown) => {
-      throw new SourceError(source, systemErrorText(err));
-    },
-  );
-  // text sources load their parsers only when one is given (start-up of the archive commands)
-  const { snapshotFromBytes } = await import("../core/sources/from-input.js");
-  let r = snapshotFromBytes(bytes, source);
-  // names without ids (no -nn): read the ids back through pci.ids
-  if (r.ok && r.needsPciIds) {
-    const pciIds = await loadPciIds();
-    if (pciIds) r = snapshotFromBytes(bytes, source, { pciIds });
-  }
-  if (!r.ok) throw new InputError(r.message);
-  return { snapshot: r.snapshot, label: source };
-}
-
-/** the first 512 bytes of a file: enough to tell a capture archive from text */
-async function readHead(file: string): Promise<Uint8Array> {
-  let handle: FileHandle | undefined;
+  const input = new InputChunks(source, (detail) => new SourceError(label, detail));
   try {
-    handle = await open(file, "r");
-    const buf = new Uint8Array(512);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead);
-  } catch (err) {
-    throw new SourceError(file, systemErrorText(err));
+    if (looksLikeCapture(await input.head(512))) {
+      const kept: Uint8Array[] | undefined = keepBytes ? [] : undefined;
+      const snapshot = snapshotFromSysfs(await readArchive(input, size, kept));
+      return { snapshot, label, ...(kept ? { bytes: Buffer.concat(kept) } : {}) };
+    }
+    const { bytes, tooLarge } = await readText(input, LIMITS.lspci.bytes);
+    if (tooLarge) throw new InputError(`${label}:1: ${SOURCE_TOO_LARGE}`);
+    // text sources load their parsers only when one is given (start-up of the archive commands)
+    const { snapshotFromBytes } = await import("../core/sources/from-input.js");
+    let r = snapshotFromBytes(bytes, label);
+    // names without ids (no -nn): read the ids back through pci.ids
+    if (r.ok && r.needsPciIds) {
+      const pciIds = await loadPciIds();
+      if (pciIds) r = snapshotFromBytes(bytes, label, { pciIds });
+    }
+    if (!r.ok) throw new InputError(r.message);
+    return { snapshot: r.snapshot, label, ...(keepBytes ? { bytes } : {}) };
   } finally {
-    await handle?.close();
+    input.close();
   }
 }
 
@@ -88,13 +84,10 @@ export async function yamlError(file: string, problems: readonly YamlProblem[], 
  * one line naming the file, ending with `hint`.
  */
 export async function readTextInput(file: string, hint: string): Promise<string> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new InputError(`${file}: ${errnoCode(err) === "ENOENT" ? "no such file" : systemErrorText(err)}; ${hint}`);
-  }
-  return textFromBytes(bytes, file, hint);
+  const label = inputLabel(file);
+  const { bytes, tooLarge } = await readTextFile(file, LIMITS.yaml.bytes, (detail) => new InputError(`${label}: ${/\(ENOENT\)$/.test(detail) ? "no such file" : detail}; ${hint}`));
+  if (tooLarge) throw new InputError(`${label}:1: ${YAML_TOO_LARGE}`);
+  return textFromBytes(bytes, label, hint);
 }
 
 /** a text input's bytes as text; binary data is refused with its offset, never echoed */

@@ -36,6 +36,15 @@ export const LIMITS = {
   },
 } as const;
 
+/** a design, plan or scenario file past LIMITS.yaml.bytes */
+export const YAML_TOO_LARGE = `larger than ${size(LIMITS.yaml.bytes)}; a design, plan or scenario file is far smaller, is this the right file?`;
+
+/** a text source (lspci output or a design) past the largest any may be, LIMITS.lspci.bytes */
+export const SOURCE_TOO_LARGE = `larger than ${size(LIMITS.lspci.bytes)}; lspci output of a whole machine is well under 1 MiB, is this the right file?`;
+
+/** pasted fault lines past LIMITS.fault.bytes */
+export const FAULT_TOO_LARGE = `larger than ${size(LIMITS.fault.bytes)}; paste the fault lines, or a dmesg excerpt around them`;
+
 /** a limit an input went past: the line it was found on (1 when the whole file is too big) */
 export interface LimitProblem {
   readonly line: number;
@@ -94,7 +103,7 @@ export function yamlLimitProblem(text: string): LimitProblem | undefined {
   const L = LIMITS.yaml;
   // a character is at most 3 UTF-8 bytes in the BMP: a quick upper bound before counting
   if (text.length > L.bytes || (text.length * 3 > L.bytes && utf8Length(text) > L.bytes)) {
-    return { line: 1, message: `larger than ${size(L.bytes)}; a design, plan or scenario file is far smaller, is this the right file?` };
+    return { line: 1, message: YAML_TOO_LARGE };
   }
   const long = longLine(text, L.lineLength);
   if (long) return long;
@@ -137,14 +146,14 @@ export function yamlLimitProblem(text: string): LimitProblem | undefined {
 /** checks pasted fault lines against LIMITS.fault */
 export function faultLimitProblem(text: string): LimitProblem | undefined {
   const L = LIMITS.fault;
-  if (text.length > L.bytes) return { line: 1, message: `larger than ${size(L.bytes)}; paste the fault lines, or a dmesg excerpt around them` };
+  if (text.length > L.bytes) return { line: 1, message: FAULT_TOO_LARGE };
   return longLine(text, L.lineLength);
 }
 
 /** checks pasted lspci text against LIMITS.lspci */
 export function lspciLimitProblem(text: string): LimitProblem | undefined {
   const L = LIMITS.lspci;
-  if (text.length > L.bytes) return { line: 1, message: `larger than ${size(L.bytes)}; lspci output of a whole machine is well under 1 MiB, is this the right file?` };
+  if (text.length > L.bytes) return { line: 1, message: SOURCE_TOO_LARGE };
   if (lineCount(text, L.lines) > L.lines) return { line: L.lines + 1, message: `more than ${L.lines} lines; lspci output of a whole machine is far shorter, is this the right file?` };
   const long = longLine(text, L.lineLength);
   if (long) return long;

@@ -2,6 +2,8 @@ import { checkPlan } from "../../core/plan/check.js";
 import { parsePlan } from "../../core/plan/parse.js";
 import type { PlanProblem } from "../../core/plan/plan.js";
 import { checkToJson, planErrorsToJson } from "../../core/plan/to-json.js";
+import { UsageError } from "../errors.js";
+import { inputLabel } from "../input.js";
 import { loadSource, readTextInput, yamlError } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
@@ -31,12 +33,14 @@ async function reportProblems(file: string, problems: readonly PlanProblem[], js
 
 /** `check PLAN [SOURCE]`: is this VM assignment plan safe on that machine, and how to apply it */
 export async function check(opts: CheckOptions, io: Output): Promise<number> {
+  if (opts.plan === "-" && opts.source === "-") throw new UsageError("the plan and the source cannot both be read from stdin (-); save one of them to a file");
+  const planLabel = inputLabel(opts.plan);
   const text = await readTextInput(opts.plan, "pass a plan file (see docs/plan.md)");
-  const parsed = parsePlan(text, opts.plan);
-  if (!parsed.ok) return reportProblems(opts.plan, parsed.problems, opts.json === true, io);
+  const parsed = parsePlan(text, planLabel);
+  if (!parsed.ok) return reportProblems(planLabel, parsed.problems, opts.json === true, io);
   const { snapshot, label } = await loadSource(opts.source);
   const outcome = checkPlan(snapshot, parsed.plan, { predict: predictOptions(opts), label });
-  if (!outcome.ok) return reportProblems(opts.plan, outcome.problems, opts.json === true, io);
+  if (!outcome.ok) return reportProblems(planLabel, outcome.problems, opts.json === true, io);
   const data = checkToJson(outcome.result, snapshot, label);
   io.out(opts.json ? toJson(data) : renderCheck(data, style(io.color)).join("\n"));
   return data.verdict === "safe" ? CHECK_SAFE : CHECK_UNSAFE;

@@ -1,11 +1,12 @@
 import { excerpt } from "../../core/excerpt.js";
-import { faultLimitProblem } from "../../core/limits.js";
+import { FAULT_TOO_LARGE, LIMITS, faultLimitProblem } from "../../core/limits.js";
 import { parseFaultLog } from "../../core/faults/parse.js";
 import type { FaultLogParse } from "../../core/faults/parse.js";
 import { faultsToJson } from "../../core/faults/to-json.js";
 import { predict } from "../../core/iommu/predict.js";
-import { InputError } from "../errors.js";
-import { loadSource } from "../load.js";
+import { InputError, UsageError } from "../errors.js";
+import { readTextFile } from "../input.js";
+import { loadSource, textFromBytes } from "../load.js";
 import { predictOptions } from "../options.js";
 import type { PredictFlags } from "../options.js";
 import type { Output } from "../output.js";
@@ -21,10 +22,11 @@ export interface FaultOptions extends PredictFlags {
   stdin?: (() => Promise<string>) | undefined;
 }
 
+/** a dmesg excerpt from stdin, read no further than the limit shows it is too large */
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString("utf8");
+  const { bytes, tooLarge } = await readTextFile("-", LIMITS.fault.bytes, (detail) => new InputError(`stdin: ${detail}; paste the fault lines, or pipe a dmesg excerpt`));
+  if (tooLarge) throw new InputError(`stdin:1: ${FAULT_TOO_LARGE}`);
+  return textFromBytes(bytes, "stdin", "paste the fault lines as dmesg prints them");
 }
 
 /** the one line for a paste that holds no fault line we read; `where` names the paste */
@@ -39,6 +41,7 @@ export function noFaultError(where: string, parsed: FaultLogParse): InputError {
 
 /** `fault LINES [SOURCE]`: which functions can emit each fault's requester ID, whether an alias covers it, and the likely cause */
 export async function fault(opts: FaultOptions, io: Output): Promise<number> {
+  if (opts.lines === "-" && opts.source === "-") throw new UsageError("the fault lines and the source cannot both be read from stdin (-); save one of them to a file");
   const where = opts.lines === "-" ? "stdin" : "the fault argument";
   const text = opts.lines === "-" ? await (opts.stdin ?? readStdin)() : opts.lines;
   const limit = faultLimitProblem(text);

@@ -1,4 +1,3 @@
-import { readFile, stat } from "node:fs/promises";
 import { UsageError } from "../errors.js";
 import { loadLive, loadSource } from "../load.js";
 import type { Output } from "../output.js";
@@ -22,9 +21,9 @@ async function sourceBytes(source: string | undefined): Promise<{ bytes: Uint8Ar
     await loadLive();
     return { bytes: encodeArchive((await collectSysfs("/")).tree), label: "this host" };
   }
-  await loadSource(source); // the CLI's own reading and one-line errors, before anything listens
-  if ((await stat(source)).isDirectory()) return { bytes: encodeArchive(await readSource(source)), label: source };
-  return { bytes: new Uint8Array(await readFile(source)), label: source };
+  // read once, with the CLI's own one-line errors, before anything listens (a pipe or stdin can be read only once)
+  const { bytes, label } = await loadSource(source, true);
+  return { bytes: bytes ?? encodeArchive(await readSource(source)), label };
 }
 
 export function parsePort(text: string | undefined): number {

@@ -4,6 +4,7 @@ import { simulationFrom } from "../../core/sim/simulation.js";
 import { simulationToJson } from "../../core/sim/to-json.js";
 import type { Snapshot } from "../../core/sources/snapshot.js";
 import { InputError } from "../errors.js";
+import { inputLabel } from "../input.js";
 import { loadSource, readTextInput, yamlError } from "../load.js";
 import type { Output } from "../output.js";
 import { toJson } from "../output.js";
@@ -27,13 +28,14 @@ export const SIMULATE_FAILED = 1;
  * ended; exit 1 when an `expect:` in the scenario did not hold.
  */
 export async function simulate(opts: SimulateOptions, io: Output): Promise<number> {
-  const file = opts.scenario;
-  const parsed = parseScenario(await readTextInput(file, "pass a scenario file (see docs/scenario.md and examples/scenarios/)"));
+  const file = inputLabel(opts.scenario);
+  const parsed = parseScenario(await readTextInput(opts.scenario, "pass a scenario file (see docs/scenario.md and examples/scenarios/)"));
   if (!parsed.ok) throw await yamlError(file, parsed.problems, "see docs/scenario.md");
   const sources = new Map<string, Snapshot>();
   for (const [i, topo] of parsed.input.topologies.entries()) {
     if (topo.kind !== "source") continue;
-    const resolved = path.resolve(path.dirname(file), topo.path);
+    // relative to the scenario's folder (the working folder for stdin)
+    const resolved = path.resolve(opts.scenario === "-" ? "." : path.dirname(opts.scenario), topo.path);
     try {
       sources.set(parsed.input.file.hosts[i]!.name, (await loadSource(resolved)).snapshot);
     } catch (err) {

@@ -1,11 +1,12 @@
-import { open, stat } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { once } from "node:events";
 import { createGunzip } from "node:zlib";
 import { CaptureError } from "../../core/capture/capture-error.js";
 import { CaptureReaderCore } from "../../core/capture/read-capture.js";
 import type { FileTree } from "../../core/fs/file-tree.js";
+import { InputChunks, inputLabel } from "../input.js";
 import { progress } from "../progress.js";
 import { collectSysfs } from "./collect.js";
 import { SourceError, systemErrorText } from "./errors.js";
@@ -15,9 +16,6 @@ import { SourceError, systemErrorText } from "./errors.js";
  * apart so that the commands that only read a capture load no tar writer.
  */
 
-/** bytes read from disk at a time */
-const CHUNK = 1 << 20;
-
 export function sourceError(file: string, err: unknown): SourceError {
   if (err instanceof CaptureError) return new SourceError(file, err.detail, err.offset);
   throw err;
@@ -25,48 +23,33 @@ export function sourceError(file: string, err: unknown): SourceError {
 
 /**
  * Reads a capture: a folder holding `sys/` (read like a live sysfs), a `.tar`
- * or a `.tar.gz`, told apart by content rather than name. Archives are read
- * in one streaming pass (see core/capture).
+ * or a `.tar.gz` (a file, a pipe or `-` for standard input), told apart by
+ * content rather than name. Archives are read in one streaming pass (see
+ * core/capture).
  *
  * @throws SourceError with a one-line message for anything unreadable
  */
 export async function readSource(file: string): Promise<FileTree> {
-  let isDir: boolean;
-  try {
-    isDir = (await stat(file)).isDirectory();
-  } catch (err) {
-    throw new SourceError(file, systemErrorText(err));
+  let size: number | undefined;
+  if (file !== "-") {
+    let st: Stats;
+    try {
+      st = await stat(file);
+    } catch (err) {
+      throw new SourceError(file, systemErrorText(err));
+    }
+    if (st.isDirectory()) {
+      const pciDir = await stat(path.join(file, "sys/bus/pci")).catch(() => undefined);
+      if (!pciDir?.isDirectory()) throw new SourceError(file, "folder has no sys/bus/pci");
+      return (await collectSysfs(file)).tree;
+    }
+    if (st.isFile()) size = st.size;
   }
-  if (isDir) {
-    const pciDir = await stat(path.join(file, "sys/bus/pci")).catch(() => undefined);
-    if (!pciDir?.isDirectory()) throw new SourceError(file, "folder has no sys/bus/pci");
-    return (await collectSysfs(file)).tree;
-  }
-  let handle: FileHandle;
-  let size: number;
+  const input = new InputChunks(file, (detail) => new SourceError(inputLabel(file), detail));
   try {
-    handle = await open(file, "r");
-    size = (await handle.stat()).size;
-  } catch (err) {
-    throw new SourceError(file, systemErrorText(err));
-  }
-  const bar = progress({ label: `reading ${path.basename(file)}`, total: size, unit: "bytes" });
-  try {
-    return await readArchive(handle, file, (n) => bar.update(n));
+    return await readArchive(input, size);
   } finally {
-    bar.end();
-    await handle.close();
-  }
-}
-
-/** the next chunk of the file; empty at its end */
-async function readChunk(handle: FileHandle, file: string): Promise<Uint8Array> {
-  const buf = Buffer.allocUnsafe(CHUNK);
-  try {
-    const { bytesRead } = await handle.read(buf, 0, CHUNK);
-    return buf.subarray(0, bytesRead);
-  } catch (err) {
-    throw new SourceError(file, systemErrorText(err));
+    input.close();
   }
 }
 
@@ -75,14 +58,29 @@ async function readChunk(handle: FileHandle, file: string): Promise<Uint8Array> 
  * node:zlib (native, several times faster than the reader's own fflate on a
  * big capture), everything else goes to the reader as it is.
  */
-async function readArchive(handle: FileHandle, file: string, onBytes: (n: number) => void): Promise<FileTree> {
+export async function readArchive(input: InputChunks, size?: number, keep?: Uint8Array[]): Promise<FileTree> {
+  const bar = progress({ label: `reading ${path.basename(input.label)}`, total: size, unit: "bytes" });
+  try {
+    return await readArchiveChunks(input, (n) => bar.update(n), keep);
+  } finally {
+    bar.end();
+  }
+}
+
+async function readArchiveChunks(input: InputChunks, onBytes: (n: number) => void, keep: Uint8Array[] | undefined): Promise<FileTree> {
+  const file = input.label;
   const reader = new CaptureReaderCore();
-  const first = await readChunk(handle, file);
-  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const head = await input.head(2);
+  const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const nextChunk = async (): Promise<Uint8Array | undefined> => {
+    const c = await input.next();
+    if (c && keep) keep.push(c);
+    return c;
+  };
   try {
     if (!gzip) {
       let read = 0;
-      for (let chunk = first; chunk.length > 0; chunk = await readChunk(handle, file)) {
+      for (let chunk = await nextChunk(); chunk; chunk = await nextChunk()) {
         read += chunk.length;
         reader.push(chunk);
         onBytes(read);
@@ -108,7 +106,7 @@ async function readArchive(handle: FileHandle, file: string, onBytes: (n: number
     });
     ended.catch(() => undefined);
     reader.pushInflated(new Uint8Array(0), 0);
-    for (let chunk = first; chunk.length > 0 && failed === undefined; chunk = await readChunk(handle, file)) {
+    for (let chunk = await nextChunk(); chunk && failed === undefined; chunk = await nextChunk()) {
       read += chunk.length;
       onBytes(read);
       if (!gunzip.write(chunk)) await Promise.race([once(gunzip, "drain"), ended]);
