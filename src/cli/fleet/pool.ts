@@ -7,11 +7,23 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
-/** a compiled worker module of this folder: beside this module, or in dist/ when this runs from the TypeScript sources */
+/**
+ * A compiled worker module of this folder: beside this module (dist/cli/fleet),
+ * else in the package's dist/cli/fleet, the package found by walking up to its
+ * package.json (from the CLI bundle in dist/bundle, or from the TypeScript
+ * sources under vitest).
+ */
 export function workerFile(name: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const f of [path.join(here, `${name}.js`), path.resolve(here, `../../../dist/cli/fleet/${name}.js`)]) {
-    if (existsSync(f)) return f;
+  const beside = path.join(here, `${name}.js`);
+  if (existsSync(beside)) return beside;
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) {
+      const built = path.join(dir, "dist/cli/fleet", `${name}.js`);
+      if (existsSync(built)) return built;
+      break;
+    }
+    if (path.dirname(dir) === dir) break;
   }
   throw new Error(`the ${name} thread is not built; run 'npm run build'`);
 }
