@@ -4,10 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLED_EXAMPLE } from "./load.js";
 import { decodeArchive } from "./sysfs/archive.js";
 import { makeFakeSysfs } from "./sysfs/fake-sysfs.js";
 
@@ -89,3 +90,32 @@ describe.skipIf(!haveDist)("capture -o under SIGKILL", () => {
     expect(killed + completed).toBe(16);
   });
 });
+
+describe.skipIf(!haveDist)("labels -o under SIGKILL", () => {
+  it("node-feature-discovery never sees a half-written feature file", async () => {
+    const dir = path.join(tmp, "features.d");
+    await mkdir(dir);
+    const out = path.join(dir, "iommu-atlas");
+    const old = "old.feature=true\n";
+    await writeFile(out, old);
+    const reference = path.join(tmp, "labels-reference");
+    const slow = { IOMMU_ATLAS_WRITE_DELAY_MS: "150" };
+    const full = await run(["labels", BUNDLED_EXAMPLE, "-o", reference], slow);
+    expect(full.code).toBe(0);
+    const expected = readFileSync(reference, "utf8");
+    expect(expected).toMatch(/^iommu-atlas\.\S+=/m);
+    let killed = 0;
+    const next = delays(7654321, full.ms);
+    for (let i = 0; i < 8; i++) {
+      const r = await run(["labels", BUNDLED_EXAMPLE, "-o", out], slow, next.next().value);
+      const now = readFileSync(out, "utf8");
+      if (r.signal === "SIGKILL") killed++;
+      expect(now === old || now === expected, `run ${i} (${r.signal ?? `exit ${r.code}`} after ${r.ms} ms) left ${JSON.stringify(now.slice(0, 80))}`).toBe(true);
+      if (now === expected) await writeFile(out, old);
+    }
+    expect(killed).toBeGreaterThanOrEqual(3);
+    // what a kill leaves in the feature folder is a dot file, which node-feature-discovery skips
+    for (const name of await readdir(dir)) expect(name).toMatch(/^(iommu-atlas|\.iommu-atlas\.tmp-\d+)$/);
+  });
+});
+

@@ -1,7 +1,7 @@
-import { rename, rm, writeFile } from "node:fs/promises";
 import { hostFacts } from "../../core/fleet/facts.js";
 import { labelsText, nodeLabels } from "../../core/fleet/labels.js";
 import { predict } from "../../core/iommu/predict.js";
+import { writeFileAtomic } from "../atomic-write.js";
 import { loadSource } from "../load.js";
 import type { Output } from "../output.js";
 import { OutputError, systemErrorText } from "../sysfs/errors.js";
@@ -24,13 +24,11 @@ export async function labels(opts: LabelsOptions, io: Output): Promise<number> {
     io.out(text);
     return 0;
   }
-  // node-feature-discovery may read the file at any moment: never a half-written one
-  const temp = `${opts.output}.tmp-${process.pid}`;
+  // node-feature-discovery may read the file at any moment: never a half-written one (and the
+  // temporary file is hidden, a dot file, which it does not read as features)
   try {
-    await writeFile(temp, text);
-    await rename(temp, opts.output);
+    await writeFileAtomic(opts.output, new TextEncoder().encode(text));
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
     throw new OutputError(opts.output, `cannot write the feature file: ${systemErrorText(err)}`);
   }
   return 0;
