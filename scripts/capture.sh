@@ -5,7 +5,9 @@
 #
 #   capture.sh [-o FILE.tar.gz] [--redact] [--hostname] [--root DIR]
 #
-#   -o FILE     archive to write (default iommu-atlas-capture-<UTC time>.tar.gz)
+#   -o FILE     archive to write (default iommu-atlas-capture-<UTC time>.tar.gz);
+#               - writes it to stdout (the summary then goes to stderr), e.g.
+#               ssh host sh -s -- -o - < capture.sh > host.tar.gz
 #   --redact    zero each function's Device Serial Number in config space
 #   --hostname  also record the host name (proc/sys/kernel/hostname)
 #   --root DIR  read DIR/sys and DIR/proc instead of /sys and /proc
@@ -52,6 +54,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$out" ] || out=iommu-atlas-capture-$(date -u +%Y%m%dT%H%M%SZ).tar.gz
+if [ "$out" = - ] && [ -t 1 ]; then
+  warn "-o -: standard output is a terminal, not a place for a binary archive; redirect it (> FILE) or pass -o FILE"
+  exit 1
+fi
 # "/" and "" both mean this host
 while :; do
   case $root in */) root=${root%/} ;; *) break ;; esac
@@ -425,19 +431,31 @@ done
 
 set -- sys
 [ ! -d "$stage/proc" ] || set -- sys proc
-partial=$out.tmp-$$
-if (cd "$stage" && tar cf "$work/capture.tar" "$@") &&
-  gzip -c "$work/capture.tar" >"$partial" &&
-  mv "$partial" "$out"; then
-  partial=""
+if [ "$out" = - ]; then
+  if (cd "$stage" && tar cf "$work/capture.tar" "$@") && gzip -c "$work/capture.tar"; then
+    # the summary below is not part of the archive
+    exec >&2
+  else
+    warn "stdout: cannot write the capture"
+    exit 1
+  fi
 else
-  warn "$out: cannot write the capture"
-  exit 1
+  partial=$out.tmp-$$
+  if (cd "$stage" && tar cf "$work/capture.tar" "$@") &&
+    gzip -c "$work/capture.tar" >"$partial" &&
+    mv "$partial" "$out"; then
+    partial=""
+  else
+    warn "$out: cannot write the capture"
+    exit 1
+  fi
 fi
 
 if [ -n "$tables" ]; then tables="ACPI$tables"; else tables="no IOMMU ACPI table"; fi
 [ "$devicetree" = 0 ] || tables="$tables, device tree"
-echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU group"), $tables into $out"
+into=$out
+[ "$out" != - ] || into=stdout
+echo "captured $(plural "$functions" "PCI function"), $(plural "$groups" "IOMMU group"), $tables into $into"
 [ "$truncated" -eq 0 ] ||
   warn "note: config space shorter than 256 bytes on $(plural "$truncated" function); not root? run as root for capabilities (ACS, PCIe)"
 [ "$groups" -gt 0 ] || warn "note: no IOMMU groups: the kernel runs without an IOMMU"

@@ -191,13 +191,14 @@ export function buildProgram(io: Output, setCode: (code: number) => void): Comma
   program
     .command("capture")
     .description("write a capture archive of this host's PCI/IOMMU state")
-    .option("-o, --output <file>", "archive to write (.tar.gz)")
+    .option("-o, --output <file>", "archive to write (.tar.gz), or - for stdout")
     .option("--redact", "zero device serial numbers")
     .option("--hostname", "also record the host name (for 'fleet ingest --host-from hostname')")
     .option("--root <dir>", "read sysfs/procfs below this folder instead of /")
     .action(async (o: { output?: string; redact?: boolean; hostname?: boolean; root?: string }) => {
       const { capture } = await import("./commands/capture.js");
-      setCode(await capture({ ...o, log: (line) => io.out(line) }));
+      const summary = o.output === "-" ? (line: string) => io.err(line) : (line: string) => io.out(line);
+      setCode(await capture({ ...o, log: summary, error: (line) => io.err(`iommu-atlas: ${line}`) }));
     });
 
   // fleet: many hosts' captures in one database (docs/fleet.md)

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -65,7 +65,7 @@ describe("capture", () => {
   it("returns 2 and writes nothing when there is no sys/bus/pci", async () => {
     await mkdir(path.join(tmp, "root", "sys"), { recursive: true });
     const output = path.join(tmp, "out.tar.gz");
-    expect(await capture({ root: path.join(tmp, "root"), output, log })).toBe(2);
+    expect(await capture({ root: path.join(tmp, "root"), output, log, error: log })).toBe(2);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^nothing captured: no PCI functions under .*sys\/bus\/pci\/devices; pass --root/);
     expect(await readdir(tmp)).toEqual(["root"]);
@@ -75,8 +75,33 @@ describe("capture", () => {
     const root = path.join(tmp, "root");
     await makeFakeSysfs(root);
     const output = path.join(tmp, "missing", "out.tar.gz");
-    expect(await capture({ root, output, log })).toBe(1);
+    expect(await capture({ root, output, log, error: log })).toBe(1);
     expect(lines).toEqual([`${output}: cannot write the capture: no such file or directory (ENOENT)`]);
+  });
+
+  it("-o - writes the archive to stdout, the summary to the other sink, and refuses a terminal", async () => {
+    const root = path.join(tmp, "root");
+    await makeFakeSysfs(root);
+    let written: Uint8Array | undefined;
+    const writeStdout = async (bytes: Uint8Array): Promise<void> => {
+      written = bytes;
+    };
+    expect(await capture({ root, output: "-", log, writeStdout, stdoutIsTTY: false })).toBe(0);
+    expect(lines).toEqual(["captured 4 PCI functions, 3 IOMMU groups, ACPI DMAR into stdout"]);
+    const file = path.join(tmp, "from-stdout.tar.gz");
+    await writeFile(file, written!);
+    const tree = await readSource(file);
+    expect(tree.get("sys/bus/pci/devices/0000:00:00.0")?.kind).toBe("symlink");
+    expect(await readdir(tmp)).toEqual(["from-stdout.tar.gz", "root"]);
+    await expect(capture({ root, output: "-", log, writeStdout, stdoutIsTTY: true })).rejects.toThrow(/standard output is a terminal/);
+  });
+
+  it("a failure is one line on the error sink, not the summary's", async () => {
+    await mkdir(path.join(tmp, "empty", "sys"), { recursive: true });
+    const errors: string[] = [];
+    expect(await capture({ root: path.join(tmp, "empty"), output: path.join(tmp, "x.tar.gz"), log, error: (l) => errors.push(l) })).toBe(2);
+    expect(lines).toEqual([]);
+    expect(errors).toHaveLength(1);
   });
 
   it("names the default output after the UTC time", () => {

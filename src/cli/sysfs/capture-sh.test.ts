@@ -132,6 +132,17 @@ describe.skipIf(!busybox)(`scripts/capture.sh under busybox sh${busybox ? "" : "
     expect((await readdir(tmp)).sort()).toEqual(before); // staging folder removed too
   });
 
+  it("-o - writes the archive to stdout and the summary to stderr", async () => {
+    const root = await fakeRoot();
+    const r = spawnSync(busybox as string, ["sh", script, "--root", root, "-o", "-"], { cwd: tmp, env: { PATH: appletPath, TMPDIR: tmp } });
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).toMatch(/^captured 4 PCI functions, .* into stdout$/m);
+    const file = path.join(tmp, "from-stdout.tar.gz");
+    await writeFile(file, r.stdout);
+    expect(treeListing(await readSource(file))).toEqual(treeListing((await collectSysfs(root, { readRegisters: true })).tree));
+    expect(await readdir(tmp)).not.toContain("-");
+  });
+
   it("rejects unknown options with the usage line", () => {
     const r = runScript(["--bogus"]);
     expect(r.status).toBe(1);

@@ -143,7 +143,7 @@ describe("capture of a sysfs that changes while it is read", () => {
       const remove = when(rel, () => rm(path.join(root, rel), { recursive: true, force: true }));
       const out = path.join(tmp, `r${i}.tar.gz`);
       const lines: string[] = [];
-      const code = await capture({ root, output: out, log: (l) => lines.push(l), beforeRead: remove });
+      const code = await capture({ root, output: out, log: (l) => lines.push(l), error: (l) => lines.push(l), beforeRead: remove });
       if (code !== 0) {
         // nothing left to capture is the only refusal: and then no archive at all
         expect(lines.join("\n")).toMatch(/nothing captured/);
