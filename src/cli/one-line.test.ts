@@ -94,4 +94,11 @@ describe("one clear line for rejected input", () => {
     const laughs = await scratch("laughs.yaml", `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nguests: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`);
     expect(await refused(["check", laughs])).toMatch(/laughs\.yaml:1: anchors and aliases \(\*name\) expand past 100 copies/);
   });
+
+  it("a kernel from before IOMMU groups is refused, not predicted", async () => {
+    expect(await refused(["groups", "--kernel", "2.6.32", "examples/captures/pcie-pci-bridge-alias.sysfs.tar.gz"])).toBe(
+      "iommu-atlas: --kernel '2.6.32': Linux 2.6.32 has no IOMMU groups (they came with 3.5); pass 3.5 or later",
+    );
+    expect(await refused(["fleet", "whatif", "--kernel", "3.4", "--db", path.join(tmp, "unused-db")])).toMatch(/Linux 3\.4 has no IOMMU groups/);
+  });
 });

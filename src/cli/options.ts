@@ -1,5 +1,5 @@
 import type { AcsEdit, PredictOptions } from "../core/iommu/predict.js";
-import { parseKernelVersion } from "../core/kernel/version.js";
+import { kernelWithoutGroups, parseKernelVersion } from "../core/kernel/version.js";
 import { ACS_FLAG_NAMES } from "../core/regs/acs.js";
 import { normalizeBdf } from "../core/topology/address.js";
 import { UsageError } from "./errors.js";
@@ -44,6 +44,8 @@ export function predictOptions(flags: PredictFlags): PredictOptions {
   if (flags.kernel !== undefined) {
     kernel = parseKernelVersion(flags.kernel);
     if (!kernel) throw new UsageError(`--kernel '${flags.kernel}': expected a version such as 6.12.118, 6.1 or 5.10`);
+    const old = kernelWithoutGroups(kernel);
+    if (old) throw new UsageError(`--kernel '${flags.kernel}': ${old}`);
   }
   if (flags.arch !== undefined && flags.arch !== "x86" && flags.arch !== "arm64") throw new UsageError(`--arch '${flags.arch}': expected x86 or arm64`);
   if (flags.firmware !== undefined && flags.firmware !== "acpi" && flags.firmware !== "devicetree") {

@@ -25,7 +25,7 @@ export { diffToJson, groupsToJson } from "./json/groups.js";
 export { showToJson, treeToJson } from "./json/topology.js";
 export { parseCmdline } from "./kernel/cmdline.js";
 export type { KernelParams } from "./kernel/cmdline.js";
-export { parseKernelVersion } from "./kernel/version.js";
+export { kernelWithoutGroups, parseKernelVersion } from "./kernel/version.js";
 export type { KernelVersion } from "./kernel/version.js";
 export { looksLikeLspci, needsPciIds, snapshotFromLspci } from "./lspci/index.js";
 export type { LspciOptions, LspciResult } from "./lspci/index.js";

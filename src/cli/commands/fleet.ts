@@ -1,4 +1,4 @@
-import { parseKernelVersion } from "../../core/kernel/version.js";
+import { kernelWithoutGroups, parseKernelVersion } from "../../core/kernel/version.js";
 import { parseSelector } from "../../core/plan/select.js";
 import { UsageError } from "../errors.js";
 import { openDb } from "../fleet/db.js";
@@ -133,6 +133,8 @@ export async function fleetWhatIfCommand(opts: FleetOutputOptions & { kernel?: s
   if (opts.kernel === undefined && opts.cmdline === undefined) throw new UsageError("fleet whatif needs a change: --kernel VERSION and/or --cmdline '…'");
   const kernel = opts.kernel === undefined ? undefined : parseKernelVersion(opts.kernel);
   if (opts.kernel !== undefined && !kernel) throw new UsageError(`--kernel '${opts.kernel}': expected a version such as 6.1 or 6.12`);
+  const old = kernel && kernelWithoutGroups(kernel);
+  if (old) throw new UsageError(`--kernel '${opts.kernel}': ${old}`);
   const w = await withDb(opts, (db) => fleetWhatIf(db, { kernel: opts.kernel, cmdline: opts.cmdline, options: { kernel, cmdline: opts.cmdline } }));
   const headers = ["host", "groups_before", "groups_after", "change", "before", "after"];
   const group = (m: readonly string[]): string => m.join(" ");

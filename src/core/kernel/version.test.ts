@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { STABLE_FIXES, firstFixedIn, hasStableFix } from "./stable-fixes.js";
-import { compareKernel, formatKernel, parseKernelRelease, parseKernelVersion } from "./version.js";
+import { compareKernel, formatKernel, kernelWithoutGroups, parseKernelRelease, parseKernelVersion } from "./version.js";
 
 describe("kernel versions to the stable patch level", () => {
   it("parses a version with and without its patch level", () => {
@@ -47,6 +47,14 @@ describe("kernel versions to the stable patch level", () => {
   it("keeps plain upstream releases as they are", () => {
     expect(parseKernelRelease("6.8.9-300.fc40.x86_64")?.version).toEqual({ major: 6, minor: 8, patch: 9 });
     expect(parseKernelRelease("6.9.3-arch1-1")?.version).toEqual({ major: 6, minor: 9, patch: 3 });
+  });
+});
+
+describe("releases before IOMMU groups", () => {
+  it("are refused with the release that brought them, from 3.5 on nothing is", () => {
+    expect(kernelWithoutGroups(parseKernelVersion("2.6.32")!)).toBe("Linux 2.6.32 has no IOMMU groups (they came with 3.5); pass 3.5 or later");
+    expect(kernelWithoutGroups(parseKernelVersion("3.4")!)).toMatch(/^Linux 3\.4 has no IOMMU groups/);
+    for (const v of ["3.5", "3.10.0", "4.0", "6.12.118", "99.0"]) expect(kernelWithoutGroups(parseKernelVersion(v)!), v).toBeUndefined();
   });
 });
 

@@ -25,6 +25,15 @@ export function parseKernelVersion(text: string): KernelVersion | undefined {
   return { major: Number(m[1]), minor: Number(m[2]), ...(m[3] !== undefined && { patch: Number(m[3]) }) };
 }
 
+/** the first release with IOMMU groups (Linux 3.5, 2012): there is nothing to predict before it */
+export const FIRST_GROUPS_KERNEL: KernelVersion = { major: 3, minor: 5 };
+
+/** why `v` cannot be predicted (a release before IOMMU groups existed), or undefined */
+export function kernelWithoutGroups(v: KernelVersion): string | undefined {
+  if (atLeast(v, FIRST_GROUPS_KERNEL.major, FIRST_GROUPS_KERNEL.minor)) return undefined;
+  return `Linux ${formatKernel(v)} has no IOMMU groups (they came with ${formatKernel(FIRST_GROUPS_KERNEL)}); pass ${formatKernel(FIRST_GROUPS_KERNEL)} or later`;
+}
+
 /** negative, zero or positive like a comparator; an unknown patch level counts as 0 */
 export function compareKernel(a: KernelVersion, b: KernelVersion): number {
   return a.major - b.major || a.minor - b.minor || (a.patch ?? 0) - (b.patch ?? 0);

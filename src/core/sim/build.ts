@@ -9,7 +9,7 @@
 import { snapshotFromDesign } from "../design/from-design.js";
 import { predict } from "../iommu/predict.js";
 import type { AcsEdit, Prediction } from "../iommu/predict.js";
-import { parseKernelVersion } from "../kernel/version.js";
+import { kernelWithoutGroups, parseKernelVersion } from "../kernel/version.js";
 import type { KernelVersion } from "../kernel/version.js";
 import type { IommuArch } from "../program/faults.js";
 import { machineFromPrediction } from "../program/machine.js";
@@ -173,6 +173,8 @@ function buildHost(
   if (kernelText !== undefined) {
     kernel = parseKernelVersion(kernelText);
     if (!kernel) return void problem([...at, "kernel"], `'${kernelText}' is not a kernel release; write it quoted, e.g. "5.10" or "4.15"`);
+    const old = kernelWithoutGroups(kernel);
+    if (old) return void problem([...at, "kernel"], old);
   }
 
   // ACS Control as the kernel leaves it

@@ -10,6 +10,7 @@ export {
   formatNote,
   formatTopologyIssue,
   groupsToJson,
+  kernelWithoutGroups,
   lspciName,
   parseBdf,
   parseCmdline,

@@ -7,6 +7,7 @@ import {
   explainToJson,
   formatKernel,
   groupsToJson,
+  kernelWithoutGroups,
   parseCmdline,
   parseKernelVersion,
   plan as planApi,
@@ -84,6 +85,7 @@ export function analyse(loaded: Loaded, w: WhatIfState, acsNames: readonly (read
   if (w.kernel.trim() !== "") {
     kernel = parseKernelVersion(w.kernel.trim());
     if (!kernel) problem = `kernel '${excerpt(w.kernel.trim(), 40)}' is not a kernel version; write one such as 6.1 or 5.10`;
+    else problem = kernelWithoutGroups(kernel);
   }
   if (!whatIfActive(w) || problem) {
     const p = predict(snapshot, {});
