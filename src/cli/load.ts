@@ -6,7 +6,7 @@ import { snapshotFromSysfs } from "../core/sources/from-sysfs.js";
 import type { Snapshot } from "../core/sources/snapshot.js";
 import { readArchive, readSource } from "./sysfs/archive-read.js";
 import { collectSysfs } from "./sysfs/collect.js";
-import { LIMITS, SOURCE_TOO_LARGE, YAML_TOO_LARGE, binaryProblem } from "../core/limits.js";
+import { LIMITS, SOURCE_TOO_LARGE, YAML_TOO_LARGE, asUtf8, binaryProblem } from "../core/limits.js";
 import { InputError } from "./errors.js";
 import { InputChunks, inputLabel, readText, readTextFile } from "./input.js";
 import { loadPciIds } from "./pci-ids.js";
@@ -92,7 +92,8 @@ export async function readTextInput(file: string, hint: string): Promise<string>
 
 /** a text input's bytes as text; binary data is refused with its offset, never echoed */
 export function textFromBytes(bytes: Uint8Array, file: string, hint: string): string {
-  const binary = binaryProblem(bytes);
+  const utf8 = asUtf8(bytes);
+  const binary = binaryProblem(utf8);
   if (binary) throw new InputError(`${file}: offset 0x${binary.offset.toString(16)}: ${binary.what}, not a YAML text; ${hint}`);
-  return new TextDecoder("utf-8").decode(bytes);
+  return new TextDecoder("utf-8").decode(utf8);
 }

@@ -177,6 +177,22 @@ const MAGIC: ReadonlyArray<{ what: string; magic: readonly number[] }> = [
   { what: "bzip2-compressed data", magic: [0x42, 0x5a, 0x68, 0x39] },
 ];
 
+/**
+ * UTF-16 text with its byte-order mark (Windows PowerShell 5 writes `>` and
+ * Out-File so) re-encoded as UTF-8; any other bytes as they are. Offsets in
+ * later messages then count UTF-8 bytes.
+ */
+export function asUtf8(bytes: Uint8Array): Uint8Array {
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe ? "utf-16le" : bytes[0] === 0xfe && bytes[1] === 0xff ? "utf-16be" : undefined;
+  if (encoding === undefined) return bytes;
+  // the platform's codecs (Node and browsers have both; core declares no DOM or Node types)
+  const g = globalThis as unknown as {
+    TextDecoder: new (encoding: string) => { decode(bytes: Uint8Array): string };
+    TextEncoder: new () => { encode(text: string): Uint8Array };
+  };
+  return new g.TextEncoder().encode(new g.TextDecoder(encoding).decode(bytes));
+}
+
 /** how much of a file the control-character count looks at */
 const SNIFF_BYTES = 4096;
 

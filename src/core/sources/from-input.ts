@@ -4,7 +4,7 @@
  * the same single line (`label:line: what is wrong; what to do`).
  */
 import { excerpt } from "../excerpt.js";
-import { binaryProblem } from "../limits.js";
+import { asUtf8, binaryProblem } from "../limits.js";
 import { strFromU8 } from "fflate";
 import { CaptureError, looksLikeCapture, readCapture } from "../capture/index.js";
 import { snapshotFromDesign } from "../design/from-design.js";
@@ -48,14 +48,25 @@ const SOURCE_ACTION = "pass the output of 'sudo lspci -vvnn', a capture made by 
  */
 export function snapshotFromBytes(bytes: Uint8Array, label: string, opts: LspciOptions = {}): InputResult {
   if (looksLikeCapture(bytes.subarray(0, 512))) return snapshotFromArchive(bytes, label);
+  const t = sourceText(bytes, label);
+  return t.ok ? snapshotFromText(t.text, label, opts) : t;
+}
+
+/**
+ * A text source's bytes (lspci output, a design) as text: UTF-8, or UTF-16
+ * with its byte-order mark (what Windows PowerShell 5 writes with `>`).
+ * Binary data is refused with its offset, never echoed.
+ */
+export function sourceText(bytes: Uint8Array, label: string): { ok: true; text: string } | { ok: false; message: string } {
   if (bytes.length === 0) return { ok: false, message: `${label}: the file is empty; ${SOURCE_ACTION}` };
-  const binary = binaryProblem(bytes);
+  const utf8 = asUtf8(bytes);
+  const binary = binaryProblem(utf8);
   if (binary) {
     const action = binary.what.endsWith("compressed data") ? `decompress it first (only gzip is read), or ${SOURCE_ACTION}` : SOURCE_ACTION;
     return { ok: false, message: `${label}: offset 0x${binary.offset.toString(16)}: ${binary.what}, ${SOURCE_KINDS}; ${action}` };
   }
   // UTF-8, bad sequences replaced (fflate uses the platform decoder when there is one)
-  return snapshotFromText(strFromU8(bytes), label, opts);
+  return { ok: true, text: strFromU8(utf8) };
 }
 
 /** longest message a YAML problem gives; past it the text is cut */

@@ -154,6 +154,24 @@ describe.skipIf(!HAVE_CHROMIUM)(`the web page in Chromium (skipped when ${SKIP_R
     await w.page.setInputFiles("#file", broken);
     await w.page.waitForSelector("#input-error:not(:empty)");
     expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`).toBe(rb.err.replace(broken, "broken.tar.gz"));
+
+    // lspci output saved by Windows PowerShell (UTF-16 with its mark): the CLI's groups
+    const lspci = readFileSync(path.join(REPO, "src/core/lspci/fixtures/forms/nested-switches.lspci-vv.txt"), "utf8");
+    const wide = path.join(dir, "lspci-utf16.txt");
+    writeFileSync(wide, Buffer.from(`\ufeff${lspci}`, "utf16le"));
+    const rw = await cli(["groups", "--json", wide]);
+    expect(rw.code).toBe(0);
+    await w.page.setInputFiles("#file", wide);
+    await graphReady(w.page);
+    expect(await shownGroups(w.page)).toEqual(membership(JSON.parse(rw.out) as GroupsJsonLike));
+    // a binary file: the CLI's message, nothing of it echoed
+    const png = path.join(dir, "photo.png");
+    writeFileSync(png, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+    const rp = await cli(["groups", png]);
+    expect(rp.code).toBe(2);
+    await w.page.setInputFiles("#file", png);
+    await w.page.waitForSelector("#input-error:not(:empty)");
+    expect(`iommu-atlas: ${await w.page.textContent("#input-error")}`).toBe(rp.err.trimEnd().replace(png, "photo.png"));
   });
 
   it("exports the graph as SVG and PNG", async () => {

@@ -31,5 +31,5 @@ export { formatSplitCaveat, formatUnknownAcsDependency } from "../../core/messag
 export { acsFlagsText, className, functionKindName, hex4 } from "../../core/names.js";
 export { ACS_FLAG_NAMES } from "../../core/regs/acs.js";
 export { looksLikeCapture } from "../../core/capture/index.js";
-export { snapshotFromArchive, snapshotFromText } from "../../core/sources/from-input.js";
+export { snapshotFromArchive, snapshotFromText, sourceText } from "../../core/sources/from-input.js";
 export { busKey, devId, formatRid } from "../../core/topology/address.js";

@@ -5,7 +5,7 @@
  */
 import "./style.css";
 import "./graph.css";
-import { ACS_FLAG_NAMES, looksLikeCapture, lspciName, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency } from "./core.js";
+import { ACS_FLAG_NAMES, looksLikeCapture, lspciName, formatGroupChange, formatIsolationLost, formatNote, formatSplitCaveat, formatTopologyIssue, formatUnknownAcsDependency, sourceText } from "./core.js";
 import type { GroupsJson, MemberJson } from "./core.js";
 import { analyse, checkPlanText, explain, sourceParams } from "./engine.js";
 import type { Analysis, Loaded } from "./engine.js";
@@ -53,7 +53,15 @@ function readFile(file: File): void {
   void file.arrayBuffer().then((buf) => {
     const bytes = new Uint8Array(buf);
     // text stays text in the state (and in a shared link); an archive travels as base64
-    setInput(looksLikeCapture(bytes.subarray(0, 512)) ? { kind: "bytes", name: file.name, data: toBase64(bytes) } : { kind: "text", name: file.name, text: new TextDecoder().decode(bytes) });
+    if (looksLikeCapture(bytes.subarray(0, 512))) return setInput({ kind: "bytes", name: file.name, data: toBase64(bytes) });
+    // the CLI's reading of a text file: UTF-16 with its mark, binary refused with its offset
+    const t = sourceText(bytes, file.name);
+    if (!t.ok) {
+      byId("input-error").textContent = t.message;
+      document.body.dataset["state"] = "input-error";
+      return;
+    }
+    setInput({ kind: "text", name: file.name, text: t.text });
   });
 }
 
