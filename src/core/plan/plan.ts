@@ -2,6 +2,7 @@
  * A VM assignment plan after parsing: every entry keeps the line and field
  * it came from, so later checks can point back into the file.
  */
+import { excerpt } from "../excerpt.js";
 import type { RidText, Selector } from "./select.js";
 
 /** where in the plan file something was written */
@@ -71,7 +72,13 @@ export const DEFAULT_GUEST_DRIVER = "vfio-pci";
 
 export type PlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly problems: readonly PlanProblem[] };
 
-/** `plan.yaml:12: guests[0].devices[1]: message` */
+/** longest a problem's text may be; past it the text is cut, as the CLI's one line is */
+const MAX_PROBLEM_LENGTH = 400;
+
+/**
+ * `plan.yaml:12: guests[0].devices[1]: message`, one printable line: text the
+ * plan holds (quoted back by the YAML parser, say) is escaped and cut
+ */
 export function formatPlanProblem(file: string, p: PlanProblem): string {
-  return `${file}:${p.line}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
+  return `${file}:${p.line}: ${excerpt(`${p.path ? `${p.path}: ` : ""}${p.message}`, MAX_PROBLEM_LENGTH)}`;
 }
